@@ -1,0 +1,1409 @@
+//! Call dispatch and the protocol rules.
+
+use alloc::{string::ToString, vec::Vec};
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_sol_types::{SolInterface, SolValue};
+use dml_primitives::{IDmlToken, IEngine, MAX_SUPPLY, MAX_TASK_INPUT_BYTES, WAD};
+
+use crate::{
+    cid, emission, gas,
+    journal::{address_to_word, word_to_address, Journal},
+    layout::{engine as es, field, task_word, token as ts, TaskStatus},
+    storage::{address_slot, array_data_slot, bits, mapping_slot, uint_slot, with_bits},
+    CallContext, CallError, Contract, Genesis, GenesisError, Log, Outcome, Storage,
+};
+
+/// A failed `require`: the reason string.
+type Revert = &'static str;
+type Result<T> = core::result::Result<T, Revert>;
+
+const OUT_OF_GAS: Revert = "\0out of gas";
+const MAX_TIMESTAMP: u64 = 1 << 40;
+/// Emission starts counting against the validator minimum past this supply.
+const MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS: u128 = 1_000 * 1_000_000_000_000_000_000;
+/// Slashing starts past this supply.
+const MIN_SUPPLY_FOR_SLASHING: u128 = 2_000 * 1_000_000_000_000_000_000;
+
+fn u(value: u64) -> U256 {
+    U256::from(value)
+}
+
+fn get(word: U256, (offset, width): (usize, usize)) -> U256 {
+    bits(word, offset, width)
+}
+
+fn set(word: U256, (offset, width): (usize, usize), value: U256) -> U256 {
+    with_bits(word, offset, width, value)
+}
+
+/// `amount × (1 − pct)` rounded down and the remainder, the way Arbius
+/// splits fees: the remainder (rounded up) goes to the protocol's share.
+fn split(amount: U256, pct: U256) -> (U256, U256) {
+    let kept = amount * (WAD - pct) / WAD;
+    (kept, amount - kept)
+}
+
+pub(crate) fn execute<S: Storage>(
+    storage: &mut S,
+    ctx: &CallContext,
+    target: Contract,
+    calldata: &[u8],
+) -> core::result::Result<Outcome, CallError> {
+    let mut exec = Exec { j: Journal::new(storage), ctx };
+    exec.j.charge(gas::CALL_OVERHEAD + gas::COPY_WORD * gas::words(calldata.len()));
+    let result = if ctx.timestamp >= MAX_TIMESTAMP {
+        Err("timestamp out of range")
+    } else if !ctx.value.is_zero() {
+        Err("function is not payable")
+    } else {
+        match target {
+            Contract::Engine => exec.engine_call(calldata),
+            Contract::Token => exec.token_call(calldata),
+        }
+    };
+    let result = result.and_then(|output| {
+        if exec.j.gas_used > ctx.gas_limit {
+            Err(OUT_OF_GAS)
+        } else if ctx.is_static && exec.j.is_dirty() {
+            Err("state change during static call")
+        } else {
+            Ok(output)
+        }
+    });
+    match result {
+        Ok(output) => {
+            let (state_changes, logs, gas_used, gas_refund) = exec.j.commit();
+            Ok(Outcome { output: Bytes::from(output), logs, gas_used, gas_refund, state_changes })
+        }
+        Err(OUT_OF_GAS) => Err(CallError::OutOfGas),
+        Err(reason) => {
+            let gas_used = exec.j.gas_used.min(ctx.gas_limit);
+            Err(CallError::Revert { reason: reason.to_string(), gas_used })
+        }
+    }
+}
+
+struct Exec<'c, 's, S: Storage> {
+    j: Journal<'s, S>,
+    ctx: &'c CallContext,
+}
+
+/// A validator record, unpacked.
+#[derive(Clone, Copy, Default)]
+struct Validator {
+    staked: U256,
+    pending: U256,
+    since: U256,
+    registered: bool,
+}
+
+impl Validator {
+    fn from_word(word: U256) -> Self {
+        Self {
+            staked: get(word, field::STAKED),
+            pending: get(word, field::PENDING),
+            since: get(word, field::SINCE),
+            registered: !get(word, field::REGISTERED).is_zero(),
+        }
+    }
+
+    fn to_word(self) -> U256 {
+        let mut word = set(U256::ZERO, field::STAKED, self.staked);
+        word = set(word, field::PENDING, self.pending);
+        word = set(word, field::SINCE, self.since);
+        set(word, field::REGISTERED, U256::from(self.registered as u8))
+    }
+
+    fn free_stake(&self) -> U256 {
+        self.staked.saturating_sub(self.pending)
+    }
+}
+
+/// Task word 3, unpacked.
+#[derive(Clone, Copy)]
+struct TaskState {
+    solver: Address,
+    task_time: U256,
+    solution_time: U256,
+    version: U256,
+    status: TaskStatus,
+}
+
+impl TaskState {
+    fn from_word(word: U256) -> Self {
+        Self {
+            solver: word_to_address(word),
+            task_time: get(word, field::TASK_TIME),
+            solution_time: get(word, field::SOLUTION_TIME),
+            version: get(word, field::TASK_VERSION),
+            status: TaskStatus::from_word(get(word, field::TASK_STATUS)),
+        }
+    }
+
+    fn to_word(self) -> U256 {
+        let mut word = address_to_word(self.solver);
+        word = set(word, field::TASK_TIME, self.task_time);
+        word = set(word, field::SOLUTION_TIME, self.solution_time);
+        word = set(word, field::TASK_VERSION, self.version);
+        set(word, field::TASK_STATUS, U256::from(self.status as u8))
+    }
+}
+
+fn task_slot(id: B256, word: u64) -> U256 {
+    mapping_slot(id, u(es::TASKS)) + u(word)
+}
+
+fn model_slot(id: B256, word: u64) -> U256 {
+    mapping_slot(id, u(es::MODELS)) + u(word)
+}
+
+fn contestation_slot(id: B256, word: u64) -> U256 {
+    mapping_slot(id, u(es::CONTESTATIONS)) + u(word)
+}
+
+fn b256(word: U256) -> B256 {
+    B256::from(word)
+}
+
+fn word(value: B256) -> U256 {
+    U256::from_be_bytes(value.0)
+}
+
+// ---------------------------------------------------------------------------
+// Dispatch
+// ---------------------------------------------------------------------------
+
+impl<S: Storage> Exec<'_, '_, S> {
+    fn engine_call(&mut self, calldata: &[u8]) -> Result<Vec<u8>> {
+        use IEngine::IEngineCalls as C;
+        if calldata.len() < 4 {
+            return Err("missing function selector");
+        }
+        let decoded = match C::abi_decode_validate(calldata) {
+            Ok(call) => call,
+            Err(alloy_sol_types::Error::UnknownSelector { .. }) => return Err("unknown function selector"),
+            Err(_) => return Err("invalid calldata"),
+        };
+        let sender = self.ctx.sender;
+        Ok(match decoded {
+            // ---- roles and parameters ----
+            C::owner(_) => self.owner().abi_encode(),
+            C::transferOwnership(c) => {
+                self.only_owner()?;
+                if c.to_.is_zero() {
+                    return Err("Ownable: new owner is the zero address");
+                }
+                let previous = self.owner();
+                self.update_engine(es::OWNER_PAUSED, field::ADDRESS, address_to_word(c.to_));
+                self.emit(IEngine::OwnershipTransferred { previousOwner: previous, newOwner: c.to_ });
+                Vec::new()
+            }
+            C::baseToken(_) => self.ctx.contracts.token.abi_encode(),
+            C::treasury(_) => self.j.load_address(Contract::Engine, u(es::TREASURY)).abi_encode(),
+            C::pauser(_) => self.j.load_address(Contract::Engine, u(es::PAUSER)).abi_encode(),
+            C::liquidityPool(_) => self.j.load_address(Contract::Engine, u(es::LIQUIDITY_POOL)).abi_encode(),
+            C::paused(_) => self.paused().abi_encode(),
+            C::accruedFees(_) => self.ledger(field::ACCRUED_FEES).abi_encode(),
+            C::accruedLiquidityRewards(_) => self.ledger(field::ACCRUED_LIQUIDITY).abi_encode(),
+            C::totalEmitted(_) => self.ledger(field::TOTAL_EMITTED).abi_encode(),
+            C::emissionCap(_) => self.emission_cap().abi_encode(),
+            C::prevhash(_) => b256(self.j.load(Contract::Engine, u(es::PREVHASH))).abi_encode(),
+            C::startBlockTime(_) => self.param(es::TIME_PARAMETERS, 3).to::<u64>().abi_encode(),
+            C::version(_) => self.j.load(Contract::Engine, u(es::VERSION)).abi_encode(),
+            C::validatorMinimumPercentage(_) => self.param(es::STAKE_PARAMETERS, 0).abi_encode(),
+            C::slashAmountPercentage(_) => self.param(es::STAKE_PARAMETERS, 1).abi_encode(),
+            C::solutionFeePercentage(_) => self.param(es::FEE_PERCENTAGES, 0).abi_encode(),
+            C::retractionFeePercentage(_) => self.param(es::FEE_PERCENTAGES, 1).abi_encode(),
+            C::treasuryRewardPercentage(_) => self.param(es::FEE_PERCENTAGES, 2).abi_encode(),
+            C::liquidityRewardPercentage(_) => self.param(es::FEE_PERCENTAGES, 3).abi_encode(),
+            C::minClaimSolutionTime(_) => self.param(es::STAKE_PARAMETERS, 2).abi_encode(),
+            C::minRetractionWaitTime(_) => self.param(es::STAKE_PARAMETERS, 3).abi_encode(),
+            C::minContestationVotePeriodTime(_) => self.param(es::TIME_PARAMETERS, 0).abi_encode(),
+            C::maxContestationValidatorStakeSince(_) => self.param(es::TIME_PARAMETERS, 1).abi_encode(),
+            C::exitValidatorMinUnlockTime(_) => self.param(es::TIME_PARAMETERS, 2).abi_encode(),
+
+            C::transferTreasury(c) => {
+                self.only_owner()?;
+                if c.to_.is_zero() {
+                    return Err("treasury is the zero address");
+                }
+                self.j.store(Contract::Engine, u(es::TREASURY), address_to_word(c.to_));
+                self.emit(IEngine::TreasuryTransferred { to: c.to_ });
+                Vec::new()
+            }
+            C::transferPauser(c) => {
+                self.only_owner()?;
+                self.j.store(Contract::Engine, u(es::PAUSER), address_to_word(c.to_));
+                self.emit(IEngine::PauserTransferred { to: c.to_ });
+                Vec::new()
+            }
+            C::transferLiquidityPool(c) => {
+                self.only_owner()?;
+                self.j.store(Contract::Engine, u(es::LIQUIDITY_POOL), address_to_word(c.to_));
+                self.emit(IEngine::LiquidityPoolTransferred { to: c.to_ });
+                Vec::new()
+            }
+            C::setPaused(c) => {
+                if self.j.load_address(Contract::Engine, u(es::PAUSER)) != sender {
+                    return Err("not pauser");
+                }
+                self.update_engine(es::OWNER_PAUSED, field::PAUSED, U256::from(c.paused_ as u8));
+                self.emit(IEngine::PausedChanged { paused: c.paused_ });
+                Vec::new()
+            }
+            C::setSolutionMineableRate(c) => {
+                self.only_owner()?;
+                if self.j.load(Contract::Engine, model_slot(c.model_, 0)).is_zero() {
+                    return Err("model does not exist");
+                }
+                self.j.store(Contract::Engine, model_slot(c.model_, 1), c.rate_);
+                self.emit(IEngine::SolutionMineableRateChange { id: c.model_, rate: c.rate_ });
+                Vec::new()
+            }
+            C::setVersion(c) => {
+                self.only_owner()?;
+                self.j.store(Contract::Engine, u(es::VERSION), c.version_);
+                self.emit(IEngine::VersionChanged { version: c.version_ });
+                Vec::new()
+            }
+            C::setValidatorMinimumPercentage(c) => {
+                self.set_percentage(es::STAKE_PARAMETERS, 0, c.amount_)?;
+                self.emit(IEngine::ValidatorMinimumPercentageChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setSlashAmountPercentage(c) => {
+                self.set_percentage(es::STAKE_PARAMETERS, 1, c.amount_)?;
+                self.emit(IEngine::SlashAmountPercentageChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setSolutionFeePercentage(c) => {
+                self.set_percentage(es::FEE_PERCENTAGES, 0, c.amount_)?;
+                self.emit(IEngine::SolutionFeePercentageChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setRetractionFeePercentage(c) => {
+                self.set_percentage(es::FEE_PERCENTAGES, 1, c.amount_)?;
+                self.emit(IEngine::RetractionFeePercentageChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setTreasuryRewardPercentage(c) => {
+                self.set_percentage(es::FEE_PERCENTAGES, 2, c.amount_)?;
+                self.check_reward_shares()?;
+                self.emit(IEngine::TreasuryRewardPercentageChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setLiquidityRewardPercentage(c) => {
+                self.set_percentage(es::FEE_PERCENTAGES, 3, c.amount_)?;
+                self.check_reward_shares()?;
+                self.emit(IEngine::LiquidityRewardPercentageChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setMinClaimSolutionTime(c) => {
+                self.set_duration(es::STAKE_PARAMETERS, 2, c.amount_)?;
+                self.emit(IEngine::MinClaimSolutionTimeChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setMinRetractionWaitTime(c) => {
+                self.set_duration(es::STAKE_PARAMETERS, 3, c.amount_)?;
+                self.emit(IEngine::MinRetractionWaitTimeChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setMinContestationVotePeriodTime(c) => {
+                self.set_duration(es::TIME_PARAMETERS, 0, c.amount_)?;
+                self.emit(IEngine::MinContestationVotePeriodTimeChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setMaxContestationValidatorStakeSince(c) => {
+                self.set_duration(es::TIME_PARAMETERS, 1, c.amount_)?;
+                self.emit(IEngine::MaxContestationValidatorStakeSinceChanged { amount: c.amount_ });
+                Vec::new()
+            }
+            C::setExitValidatorMinUnlockTime(c) => {
+                self.set_duration(es::TIME_PARAMETERS, 2, c.amount_)?;
+                self.emit(IEngine::ExitValidatorMinUnlockTimeChanged { amount: c.amount_ });
+                Vec::new()
+            }
+
+            // ---- getters ----
+            C::models(c) => {
+                let head = self.j.load(Contract::Engine, model_slot(c.model, 0));
+                let rate = self.j.load(Contract::Engine, model_slot(c.model, 1));
+                let cid = self.j.load(Contract::Engine, model_slot(c.model, 2));
+                let cid = if head.is_zero() { Bytes::new() } else { Bytes::from(cid::cid_v0_bytes(&b256(cid).0)) };
+                (get(head, field::MODEL_FEE), word_to_address(head), rate, cid).abi_encode_params()
+            }
+            C::validators(c) => {
+                let v = self.validator(c.addr);
+                let addr = if v.registered { c.addr } else { Address::ZERO };
+                (v.staked, v.since, addr).abi_encode_params()
+            }
+            C::pendingValidatorWithdrawRequestsCount(c) => {
+                self.j.load(Contract::Engine, address_slot(c.addr, u(es::WITHDRAW_COUNT))).abi_encode()
+            }
+            C::pendingValidatorWithdrawRequests(c) => {
+                let request = self.j.load(Contract::Engine, self.withdraw_slot(c.addr, c.count));
+                (get(request, field::UNLOCK_TIME), get(request, field::REQUEST_AMOUNT)).abi_encode_params()
+            }
+            C::validatorWithdrawPendingAmount(c) => self.validator(c.addr).pending.abi_encode(),
+            C::tasks(c) => {
+                let model = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::MODEL));
+                let input = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::INPUT_CID));
+                let owner_fee = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::OWNER_FEE));
+                let state = TaskState::from_word(self.j.load(Contract::Engine, task_slot(c.taskid, task_word::STATE)));
+                let cid = if state.status == TaskStatus::None {
+                    Bytes::new()
+                } else {
+                    Bytes::from(cid::cid_v0_bytes(&b256(input).0))
+                };
+                (
+                    b256(model),
+                    get(owner_fee, field::TASK_FEE),
+                    word_to_address(owner_fee),
+                    state.task_time.to::<u64>(),
+                    state.version,
+                    cid,
+                )
+                    .abi_encode_params()
+            }
+            C::commitments(c) => {
+                self.j.load(Contract::Engine, mapping_slot(c.commitment, u(es::COMMITMENTS))).abi_encode()
+            }
+            C::solutions(c) => {
+                let state = TaskState::from_word(self.j.load(Contract::Engine, task_slot(c.taskid, task_word::STATE)));
+                if state.solver.is_zero() {
+                    (Address::ZERO, 0u64, false, Bytes::new()).abi_encode_params()
+                } else {
+                    let cid = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::SOLUTION_CID));
+                    (
+                        state.solver,
+                        state.solution_time.to::<u64>(),
+                        state.status == TaskStatus::Claimed,
+                        Bytes::from(cid::cid_v0_bytes(&b256(cid).0)),
+                    )
+                        .abi_encode_params()
+                }
+            }
+            C::contestations(c) => {
+                let head = self.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
+                let slash = self.j.load(Contract::Engine, contestation_slot(c.taskid, 1));
+                (
+                    word_to_address(head),
+                    get(head, field::CONTEST_TIME).to::<u64>(),
+                    get(head, field::FINISH_INDEX).to::<u32>(),
+                    slash,
+                )
+                    .abi_encode_params()
+            }
+            C::contestationVoted(c) => self.voted(c.taskid, c.addr).abi_encode(),
+            C::contestationVotedIndex(c) => {
+                let head = self.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
+                get(head, field::FINISH_INDEX).abi_encode()
+            }
+            C::contestationVoteYeas(c) => self.voter(c.taskid, es::YEAS, c.idx)?.abi_encode(),
+            C::contestationVoteNays(c) => self.voter(c.taskid, es::NAYS, c.idx)?.abi_encode(),
+
+            // ---- pure and derived views ----
+            C::getSlashAmount(_) => self.slash_amount().abi_encode(),
+            C::getValidatorMinimum(_) => self.validator_minimum().abi_encode(),
+            C::getPsuedoTotalSupply(_) => self.ledger(field::TOTAL_EMITTED).abi_encode(),
+            C::generateIPFSCID(c) => {
+                let (digest, hashed) = cid::cid_v0_digest(&c.content_);
+                self.j.charge(gas::sha256(hashed));
+                (Bytes::from(cid::cid_v0_bytes(&digest)),).abi_encode_params()
+            }
+            C::hashModel(c) => {
+                let encoded = (c.sender_, c.o_.addr, c.o_.fee, c.o_.cid).abi_encode_params();
+                self.hash(&encoded).abi_encode()
+            }
+            C::hashTask(c) => {
+                let encoded = (c.sender_, c.prevhash_, c.o_.model, c.o_.fee, c.o_.cid).abi_encode_params();
+                self.hash(&encoded).abi_encode()
+            }
+            C::targetTs(c) => {
+                self.j.charge(gas::EMISSION_MATH);
+                emission::target_supply(c.t.min(u(u64::MAX)), self.emission_cap()).abi_encode()
+            }
+            C::diffMul(c) => {
+                if c.t.is_zero() || c.ts.is_zero() {
+                    return Err("min vals");
+                }
+                self.j.charge(gas::EMISSION_MATH);
+                let cap = self.emission_cap();
+                emission::diff_mul(c.t.min(u(u64::MAX)), c.ts.min(cap), cap).abi_encode()
+            }
+            C::reward(c) => {
+                self.j.charge(gas::EMISSION_MATH);
+                let cap = self.emission_cap();
+                emission::reward(c.t.min(u(u64::MAX)), c.ts.min(cap), cap).abi_encode()
+            }
+            C::getReward(_) => self.current_reward().abi_encode(),
+            C::generateCommitment(c) => self.commitment(c.sender_, c.taskid_, &c.cid_).abi_encode(),
+            C::validatorCanVote(c) => u(self.can_vote(c.addr_, c.taskid_)).abi_encode(),
+
+            // ---- protocol ----
+            C::withdrawAccruedFees(_) => {
+                self.not_paused()?;
+                let amount = self.ledger(field::ACCRUED_FEES);
+                let treasury = self.j.load_address(Contract::Engine, u(es::TREASURY));
+                if !amount.is_zero() {
+                    self.set_ledger(field::ACCRUED_FEES, U256::ZERO);
+                    self.transfer(self.ctx.contracts.engine, treasury, amount)?;
+                }
+                self.emit(IEngine::AccruedFeesWithdrawn { to: treasury, amount });
+                Vec::new()
+            }
+            C::withdrawLiquidityRewards(_) => {
+                self.not_paused()?;
+                let pool = self.j.load_address(Contract::Engine, u(es::LIQUIDITY_POOL));
+                if pool.is_zero() {
+                    return Err("liquidity pool not set");
+                }
+                let amount = self.ledger(field::ACCRUED_LIQUIDITY);
+                if !amount.is_zero() {
+                    self.set_ledger(field::ACCRUED_LIQUIDITY, U256::ZERO);
+                    self.transfer(self.ctx.contracts.engine, pool, amount)?;
+                }
+                self.emit(IEngine::LiquidityRewardsWithdrawn { to: pool, amount });
+                Vec::new()
+            }
+            C::registerModel(c) => self.register_model(c.addr_, c.fee_, &c.template_)?.abi_encode(),
+            C::validatorDeposit(c) => {
+                self.validator_deposit(c.validator_, c.amount_)?;
+                Vec::new()
+            }
+            C::initiateValidatorWithdraw(c) => self.initiate_withdraw(c.amount_)?.abi_encode(),
+            C::cancelValidatorWithdraw(c) => {
+                self.cancel_withdraw(c.count_)?;
+                Vec::new()
+            }
+            C::validatorWithdraw(c) => {
+                self.validator_withdraw(c.count_, c.to_)?;
+                Vec::new()
+            }
+            C::submitTask(c) => {
+                self.not_paused()?;
+                self.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?.abi_encode()
+            }
+            C::bulkSubmitTask(c) => {
+                self.not_paused()?;
+                if c.n_.is_zero() {
+                    return Err("n must be positive");
+                }
+                let mut remaining = c.n_;
+                while !remaining.is_zero() {
+                    self.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?;
+                    self.check_gas()?;
+                    remaining -= U256::from(1u8);
+                }
+                Vec::new()
+            }
+            C::retractTask(c) => {
+                self.retract_task(c.taskid_)?;
+                Vec::new()
+            }
+            C::signalCommitment(c) => {
+                self.not_paused()?;
+                self.signal_commitment(c.commitment_)?;
+                Vec::new()
+            }
+            C::bulkSignalCommitment(c) => {
+                self.not_paused()?;
+                for commitment in c.commitments_ {
+                    self.signal_commitment(commitment)?;
+                    self.check_gas()?;
+                }
+                Vec::new()
+            }
+            C::signalSupport(c) => {
+                self.only_validator(sender)?;
+                if self.j.load(Contract::Engine, model_slot(c.model_, 0)).is_zero() {
+                    return Err("model does not exist");
+                }
+                self.emit(IEngine::SignalSupport { addr: sender, model: c.model_, supported: c.support_ });
+                Vec::new()
+            }
+            C::submitSolution(c) => {
+                self.not_paused()?;
+                self.only_validator(sender)?;
+                self.submit_solution(c.taskid_, &c.cid_)?;
+                Vec::new()
+            }
+            C::bulkSubmitSolution(c) => {
+                self.not_paused()?;
+                if c.taskids_.len() != c.cids_.len() {
+                    return Err("length mismatch");
+                }
+                self.only_validator(sender)?;
+                for (taskid, cid) in c.taskids_.iter().zip(c.cids_.iter()) {
+                    self.submit_solution(*taskid, cid)?;
+                    self.check_gas()?;
+                }
+                Vec::new()
+            }
+            C::claimSolution(c) => {
+                self.not_paused()?;
+                self.claim_solution(c.taskid_)?;
+                Vec::new()
+            }
+            C::bulkClaimSolution(c) => {
+                self.not_paused()?;
+                for taskid in c.taskids_ {
+                    self.claim_solution(taskid)?;
+                    self.check_gas()?;
+                }
+                Vec::new()
+            }
+            C::submitContestation(c) => {
+                self.submit_contestation(c.taskid_)?;
+                Vec::new()
+            }
+            C::voteOnContestation(c) => {
+                self.not_paused()?;
+                self.only_validator(sender)?;
+                if self.can_vote(sender, c.taskid_) != 0 {
+                    return Err("not allowed");
+                }
+                self.vote(c.taskid_, c.yea_, sender)?;
+                Vec::new()
+            }
+            C::contestationVoteFinish(c) => {
+                self.contestation_vote_finish(c.taskid_, c.amnt_)?;
+                Vec::new()
+            }
+        })
+    }
+
+    fn token_call(&mut self, calldata: &[u8]) -> Result<Vec<u8>> {
+        use IDmlToken::IDmlTokenCalls as C;
+        if calldata.len() < 4 {
+            return Err("missing function selector");
+        }
+        let decoded = match C::abi_decode_validate(calldata) {
+            Ok(call) => call,
+            Err(alloy_sol_types::Error::UnknownSelector { .. }) => return Err("unknown function selector"),
+            Err(_) => return Err("invalid calldata"),
+        };
+        let sender = self.ctx.sender;
+        Ok(match decoded {
+            C::name(_) => ("DML".to_string(),).abi_encode_params(),
+            C::symbol(_) => ("DML".to_string(),).abi_encode_params(),
+            C::decimals(_) => U256::from(18u8).abi_encode(),
+            C::totalSupply(_) => self.j.load(Contract::Token, u(ts::TOTAL_SUPPLY)).abi_encode(),
+            C::cap(_) => MAX_SUPPLY.abi_encode(),
+            C::engine(_) => self.ctx.contracts.engine.abi_encode(),
+            C::balanceOf(c) => self.balance(c.account).abi_encode(),
+            C::allowance(c) => self.j.load(Contract::Token, allowance_slot(c.owner, c.spender)).abi_encode(),
+            C::transfer(c) => {
+                self.token_transfer(sender, c.to, c.amount)?;
+                true.abi_encode()
+            }
+            C::approve(c) => {
+                if c.spender.is_zero() {
+                    return Err("ERC20: approve to the zero address");
+                }
+                self.j.store(Contract::Token, allowance_slot(sender, c.spender), c.amount);
+                self.j.emit_event(
+                    Contract::Token,
+                    &IDmlToken::Approval { owner: sender, spender: c.spender, value: c.amount },
+                );
+                true.abi_encode()
+            }
+            C::transferFrom(c) => {
+                let slot = allowance_slot(c.from, sender);
+                let allowance = self.j.load(Contract::Token, slot);
+                if allowance < c.amount {
+                    return Err("ERC20: insufficient allowance");
+                }
+                if allowance != U256::MAX {
+                    self.j.store(Contract::Token, slot, allowance - c.amount);
+                }
+                self.token_transfer(c.from, c.to, c.amount)?;
+                true.abi_encode()
+            }
+        })
+    }
+}
+
+fn allowance_slot(owner: Address, spender: Address) -> U256 {
+    address_slot(spender, address_slot(owner, u(ts::ALLOWANCES)))
+}
+
+// ---------------------------------------------------------------------------
+// State access helpers
+// ---------------------------------------------------------------------------
+
+impl<S: Storage> Exec<'_, '_, S> {
+    fn emit<E: alloy_sol_types::SolEvent>(&mut self, event: E) {
+        self.j.emit_event(Contract::Engine, &event);
+    }
+
+    fn check_gas(&self) -> Result<()> {
+        if self.j.gas_used > self.ctx.gas_limit {
+            Err(OUT_OF_GAS)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn hash(&mut self, data: &[u8]) -> B256 {
+        self.j.charge(gas::keccak(data.len()));
+        keccak256(data)
+    }
+
+    fn owner(&mut self) -> Address {
+        self.j.load_address(Contract::Engine, u(es::OWNER_PAUSED))
+    }
+
+    fn paused(&mut self) -> bool {
+        let word = self.j.load(Contract::Engine, u(es::OWNER_PAUSED));
+        !get(word, field::PAUSED).is_zero()
+    }
+
+    fn only_owner(&mut self) -> Result<()> {
+        if self.owner() != self.ctx.sender {
+            return Err("Ownable: caller is not the owner");
+        }
+        Ok(())
+    }
+
+    fn not_paused(&mut self) -> Result<()> {
+        if self.paused() {
+            return Err("paused");
+        }
+        Ok(())
+    }
+
+    fn update_engine(&mut self, slot: u64, fld: (usize, usize), value: U256) {
+        let current = self.j.load(Contract::Engine, u(slot));
+        self.j.store(Contract::Engine, u(slot), set(current, fld, value));
+    }
+
+    fn param(&mut self, slot: u64, index: usize) -> U256 {
+        let word = self.j.load(Contract::Engine, u(slot));
+        get(word, field::QUARTER[index])
+    }
+
+    fn set_percentage(&mut self, slot: u64, index: usize, value: U256) -> Result<()> {
+        self.only_owner()?;
+        if value > WAD {
+            return Err("percentage above 100%");
+        }
+        self.update_engine(slot, field::QUARTER[index], value);
+        Ok(())
+    }
+
+    fn set_duration(&mut self, slot: u64, index: usize, value: U256) -> Result<()> {
+        self.only_owner()?;
+        if value >= u(MAX_TIMESTAMP) {
+            return Err("duration out of range");
+        }
+        self.update_engine(slot, field::QUARTER[index], value);
+        Ok(())
+    }
+
+    fn check_reward_shares(&mut self) -> Result<()> {
+        let treasury = self.param(es::FEE_PERCENTAGES, 2);
+        let liquidity = self.param(es::FEE_PERCENTAGES, 3);
+        if treasury + liquidity > WAD {
+            return Err("reward shares above 100%");
+        }
+        Ok(())
+    }
+
+    fn ledger(&mut self, fld: (usize, usize)) -> U256 {
+        let word = self.j.load(Contract::Engine, u(es::LEDGER));
+        get(word, fld)
+    }
+
+    fn set_ledger(&mut self, fld: (usize, usize), value: U256) {
+        self.update_engine(es::LEDGER, fld, value);
+    }
+
+    fn emission_cap(&mut self) -> U256 {
+        self.j.load(Contract::Engine, u(es::EMISSION_CAP))
+    }
+
+    fn now(&self) -> U256 {
+        u(self.ctx.timestamp)
+    }
+
+    fn current_reward(&mut self) -> U256 {
+        self.j.charge(gas::EMISSION_MATH);
+        let start = self.param(es::TIME_PARAMETERS, 3);
+        let elapsed = self.now().saturating_sub(start);
+        let emitted = self.ledger(field::TOTAL_EMITTED);
+        let cap = self.emission_cap();
+        emission::reward(elapsed, emitted, cap)
+    }
+
+    /// `supply × pct`, rounded up as Arbius computes `ts − ts × (1 − pct)`.
+    fn share_of_emitted(&mut self, pct_index: usize, threshold: u128) -> U256 {
+        let emitted = self.ledger(field::TOTAL_EMITTED);
+        if emitted < U256::from(threshold) {
+            return U256::ZERO;
+        }
+        let pct = self.param(es::STAKE_PARAMETERS, pct_index);
+        split(emitted, pct).1
+    }
+
+    fn validator_minimum(&mut self) -> U256 {
+        self.share_of_emitted(0, MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS)
+    }
+
+    fn slash_amount(&mut self) -> U256 {
+        self.share_of_emitted(1, MIN_SUPPLY_FOR_SLASHING)
+    }
+
+    fn validator_slot(addr: Address) -> U256 {
+        address_slot(addr, u(es::VALIDATORS))
+    }
+
+    fn validator(&mut self, addr: Address) -> Validator {
+        Validator::from_word(self.j.load(Contract::Engine, Self::validator_slot(addr)))
+    }
+
+    fn set_validator(&mut self, addr: Address, validator: Validator) {
+        self.j.store(Contract::Engine, Self::validator_slot(addr), validator.to_word());
+    }
+
+    fn only_validator(&mut self, addr: Address) -> Result<()> {
+        let validator = self.validator(addr);
+        if validator.free_stake() < self.validator_minimum() {
+            return Err("min staked too low");
+        }
+        Ok(())
+    }
+
+    fn withdraw_slot(&self, addr: Address, count: U256) -> U256 {
+        uint_slot(count, address_slot(addr, u(es::WITHDRAW_REQUESTS)))
+    }
+
+    fn task_state(&mut self, id: B256) -> TaskState {
+        TaskState::from_word(self.j.load(Contract::Engine, task_slot(id, task_word::STATE)))
+    }
+
+    fn set_task_state(&mut self, id: B256, state: TaskState) {
+        self.j.store(Contract::Engine, task_slot(id, task_word::STATE), state.to_word());
+    }
+
+    fn commitment(&mut self, sender: Address, taskid: B256, cid: &Bytes) -> B256 {
+        let encoded = (sender, taskid, cid.clone()).abi_encode_params();
+        self.hash(&encoded)
+    }
+
+    fn voted(&mut self, id: B256, addr: Address) -> bool {
+        let slot = address_slot(addr, mapping_slot(id, u(es::VOTED)));
+        !self.j.load(Contract::Engine, slot).is_zero()
+    }
+
+    fn voter(&mut self, id: B256, list: u64, index: U256) -> Result<Address> {
+        let length_slot = mapping_slot(id, u(list));
+        let length = self.j.load(Contract::Engine, length_slot);
+        if index >= length {
+            return Err("index out of bounds");
+        }
+        Ok(self.j.load_address(Contract::Engine, array_data_slot(length_slot) + index))
+    }
+
+    fn voters(&mut self, id: B256, list: u64) -> U256 {
+        self.j.load(Contract::Engine, mapping_slot(id, u(list)))
+    }
+
+    fn push_voter(&mut self, id: B256, list: u64, addr: Address) {
+        let length_slot = mapping_slot(id, u(list));
+        let length = self.j.load(Contract::Engine, length_slot);
+        self.j.store(Contract::Engine, array_data_slot(length_slot) + length, address_to_word(addr));
+        self.j.store(Contract::Engine, length_slot, length + U256::from(1u8));
+    }
+
+    // ---- token ledger ----
+
+    fn balance_slot(addr: Address) -> U256 {
+        address_slot(addr, u(ts::BALANCES))
+    }
+
+    fn balance(&mut self, addr: Address) -> U256 {
+        self.j.load(Contract::Token, Self::balance_slot(addr))
+    }
+
+    /// ERC-20 transfer on behalf of `from` (called by the token itself).
+    fn token_transfer(&mut self, from: Address, to: Address, amount: U256) -> Result<()> {
+        if from.is_zero() {
+            return Err("ERC20: transfer from the zero address");
+        }
+        if to.is_zero() {
+            return Err("ERC20: transfer to the zero address");
+        }
+        let from_balance = self.balance(from);
+        if from_balance < amount {
+            return Err("ERC20: transfer amount exceeds balance");
+        }
+        self.j.store(Contract::Token, Self::balance_slot(from), from_balance - amount);
+        let to_balance = self.balance(to);
+        self.j.store(Contract::Token, Self::balance_slot(to), to_balance + amount);
+        self.j.emit_event(Contract::Token, &IDmlToken::Transfer { from, to, value: amount });
+        Ok(())
+    }
+
+    /// The engine moving DML (a call into the token contract).
+    fn transfer(&mut self, from: Address, to: Address, amount: U256) -> Result<()> {
+        self.j.touch_token();
+        self.token_transfer(from, to, amount)
+    }
+
+    /// The engine minting new DML; the only way supply grows after genesis.
+    fn mint(&mut self, to: Address, amount: U256) -> Result<()> {
+        self.j.touch_token();
+        let supply = self.j.load(Contract::Token, u(ts::TOTAL_SUPPLY));
+        if supply + amount > MAX_SUPPLY {
+            return Err("cap exceeded");
+        }
+        self.j.store(Contract::Token, u(ts::TOTAL_SUPPLY), supply + amount);
+        let balance = self.balance(to);
+        self.j.store(Contract::Token, Self::balance_slot(to), balance + amount);
+        self.j.emit_event(Contract::Token, &IDmlToken::Transfer { from: Address::ZERO, to, value: amount });
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Protocol rules
+// ---------------------------------------------------------------------------
+
+impl<S: Storage> Exec<'_, '_, S> {
+    fn register_model(&mut self, addr: Address, fee: U256, template: &Bytes) -> Result<B256> {
+        self.not_paused()?;
+        if addr.is_zero() {
+            return Err("address must be non-zero");
+        }
+        if fee > MAX_SUPPLY {
+            return Err("fee above supply cap");
+        }
+        if template.len() > MAX_TASK_INPUT_BYTES {
+            return Err("template too large");
+        }
+        let (digest, hashed) = cid::cid_v0_digest(template);
+        self.j.charge(gas::sha256(hashed));
+        let cid = Bytes::from(cid::cid_v0_bytes(&digest));
+        let id = self.hash(&(self.ctx.sender, addr, fee, cid).abi_encode_params());
+        if !self.j.load(Contract::Engine, model_slot(id, 0)).is_zero() {
+            return Err("model already registered");
+        }
+        let head = set(address_to_word(addr), field::MODEL_FEE, fee);
+        self.j.store(Contract::Engine, model_slot(id, 0), head);
+        self.j.store(Contract::Engine, model_slot(id, 2), U256::from_be_bytes(digest));
+        self.emit(IEngine::ModelRegistered { id });
+        Ok(id)
+    }
+
+    fn validator_deposit(&mut self, addr: Address, amount: U256) -> Result<()> {
+        self.not_paused()?;
+        if addr.is_zero() {
+            return Err("validator is the zero address");
+        }
+        self.transfer(self.ctx.sender, self.ctx.contracts.engine, amount)?;
+        let minimum = self.validator_minimum();
+        let mut validator = self.validator(addr);
+        if validator.staked <= minimum && validator.staked + amount >= minimum {
+            validator.since = self.now();
+        }
+        validator.staked += amount;
+        validator.registered = true;
+        self.set_validator(addr, validator);
+        self.emit(IEngine::ValidatorDeposit { addr: self.ctx.sender, validator: addr, amount });
+        Ok(())
+    }
+
+    fn initiate_withdraw(&mut self, amount: U256) -> Result<U256> {
+        self.not_paused()?;
+        let sender = self.ctx.sender;
+        let mut validator = self.validator(sender);
+        if amount.is_zero() {
+            return Err("amount is zero");
+        }
+        if validator.free_stake() < amount {
+            return Err("insufficient stake");
+        }
+        let unlock_time = self.now() + self.param(es::TIME_PARAMETERS, 2);
+        let count_slot = address_slot(sender, u(es::WITHDRAW_COUNT));
+        let count = self.j.load(Contract::Engine, count_slot) + U256::from(1u8);
+        self.j.store(Contract::Engine, count_slot, count);
+        let request = set(set(U256::ZERO, field::UNLOCK_TIME, unlock_time), field::REQUEST_AMOUNT, amount);
+        self.j.store(Contract::Engine, self.withdraw_slot(sender, count), request);
+        validator.pending += amount;
+        self.set_validator(sender, validator);
+        self.emit(IEngine::ValidatorWithdrawInitiated { addr: sender, count, unlockTime: unlock_time, amount });
+        Ok(count)
+    }
+
+    fn cancel_withdraw(&mut self, count: U256) -> Result<()> {
+        self.not_paused()?;
+        let sender = self.ctx.sender;
+        let slot = self.withdraw_slot(sender, count);
+        let request = self.j.load(Contract::Engine, slot);
+        if get(request, field::UNLOCK_TIME).is_zero() {
+            return Err("request not exist");
+        }
+        let mut validator = self.validator(sender);
+        validator.pending -= get(request, field::REQUEST_AMOUNT);
+        self.set_validator(sender, validator);
+        self.j.store(Contract::Engine, slot, U256::ZERO);
+        self.emit(IEngine::ValidatorWithdrawCancelled { addr: sender, count });
+        Ok(())
+    }
+
+    fn validator_withdraw(&mut self, count: U256, to: Address) -> Result<()> {
+        self.not_paused()?;
+        let sender = self.ctx.sender;
+        let slot = self.withdraw_slot(sender, count);
+        let request = self.j.load(Contract::Engine, slot);
+        let unlock_time = get(request, field::UNLOCK_TIME);
+        let amount = get(request, field::REQUEST_AMOUNT);
+        if unlock_time.is_zero() {
+            return Err("request not exist");
+        }
+        if self.now() < unlock_time {
+            return Err("wait longer");
+        }
+        let mut validator = self.validator(sender);
+        if validator.staked < amount {
+            return Err("stake insufficient");
+        }
+        validator.staked -= amount;
+        validator.pending -= amount;
+        self.set_validator(sender, validator);
+        self.j.store(Contract::Engine, slot, U256::ZERO);
+        self.transfer(self.ctx.contracts.engine, to, amount)?;
+        self.emit(IEngine::ValidatorWithdraw { addr: sender, to, count, amount });
+        Ok(())
+    }
+
+    fn submit_task(&mut self, version: u8, owner: Address, model: B256, fee: U256, input: &Bytes) -> Result<B256> {
+        let model_head = self.j.load(Contract::Engine, model_slot(model, 0));
+        if model_head.is_zero() {
+            return Err("model does not exist");
+        }
+        if fee < get(model_head, field::MODEL_FEE) {
+            return Err("lower fee than model fee");
+        }
+        if owner.is_zero() {
+            return Err("owner is the zero address");
+        }
+        if input.len() > MAX_TASK_INPUT_BYTES {
+            return Err("input too large");
+        }
+        let (digest, hashed) = cid::cid_v0_digest(input);
+        self.j.charge(gas::sha256(hashed));
+        let prevhash = b256(self.j.load(Contract::Engine, u(es::PREVHASH)));
+        let cid = Bytes::from(cid::cid_v0_bytes(&digest));
+        let id = self.hash(&(self.ctx.sender, prevhash, model, fee, cid).abi_encode_params());
+        if self.task_state(id).status != TaskStatus::None {
+            return Err("task already exists");
+        }
+        if !fee.is_zero() {
+            self.transfer(self.ctx.sender, self.ctx.contracts.engine, fee)?;
+        }
+        self.j.store(Contract::Engine, task_slot(id, task_word::MODEL), word(model));
+        self.j.store(Contract::Engine, task_slot(id, task_word::INPUT_CID), U256::from_be_bytes(digest));
+        let owner_fee = set(address_to_word(owner), field::TASK_FEE, fee);
+        self.j.store(Contract::Engine, task_slot(id, task_word::OWNER_FEE), owner_fee);
+        let state = TaskState {
+            solver: Address::ZERO,
+            task_time: self.now(),
+            solution_time: U256::ZERO,
+            version: U256::from(version),
+            status: TaskStatus::Open,
+        };
+        self.set_task_state(id, state);
+        self.j.store(Contract::Engine, u(es::PREVHASH), word(id));
+        self.emit(IEngine::TaskSubmitted { id, model, fee, sender: self.ctx.sender });
+        Ok(id)
+    }
+
+    fn retract_task(&mut self, id: B256) -> Result<()> {
+        self.not_paused()?;
+        let owner_fee = self.j.load(Contract::Engine, task_slot(id, task_word::OWNER_FEE));
+        let state = self.task_state(id);
+        if state.status == TaskStatus::None || word_to_address(owner_fee) != self.ctx.sender {
+            return Err("not owner");
+        }
+        if state.status != TaskStatus::Open {
+            return Err("has solution");
+        }
+        let wait = self.param(es::STAKE_PARAMETERS, 3);
+        if self.now() - state.task_time <= wait {
+            return Err("did not wait long enough");
+        }
+        let fee = get(owner_fee, field::TASK_FEE);
+        let pct = self.param(es::FEE_PERCENTAGES, 1);
+        let (refund, kept) = split(fee, pct);
+        let accrued = self.ledger(field::ACCRUED_FEES);
+        self.set_ledger(field::ACCRUED_FEES, accrued + kept);
+        for word in [task_word::MODEL, task_word::INPUT_CID, task_word::OWNER_FEE, task_word::STATE] {
+            self.j.store(Contract::Engine, task_slot(id, word), U256::ZERO);
+        }
+        if !refund.is_zero() {
+            self.transfer(self.ctx.contracts.engine, self.ctx.sender, refund)?;
+        }
+        self.emit(IEngine::TaskRetracted { id });
+        Ok(())
+    }
+
+    fn signal_commitment(&mut self, commitment: B256) -> Result<()> {
+        let slot = mapping_slot(commitment, u(es::COMMITMENTS));
+        if !self.j.load(Contract::Engine, slot).is_zero() {
+            return Err("commitment exists");
+        }
+        if self.ctx.block_number == 0 {
+            return Err("block number is zero");
+        }
+        self.j.store(Contract::Engine, slot, u(self.ctx.block_number));
+        self.emit(IEngine::SignalCommitment { addr: self.ctx.sender, commitment });
+        Ok(())
+    }
+
+    fn submit_solution(&mut self, id: B256, cid_bytes: &Bytes) -> Result<()> {
+        let sender = self.ctx.sender;
+        let mut state = self.task_state(id);
+        match state.status {
+            TaskStatus::None => return Err("task does not exist"),
+            TaskStatus::Open => {}
+            _ => return Err("solution already submitted"),
+        }
+        let Some(digest) = cid::parse_cid_v0(cid_bytes) else {
+            return Err("cid must be a sha2-256 CIDv0 multihash");
+        };
+        let commitment = self.commitment(sender, id, cid_bytes);
+        let commitment_slot = mapping_slot(commitment, u(es::COMMITMENTS));
+        let committed_at = self.j.load(Contract::Engine, commitment_slot);
+        if committed_at.is_zero() {
+            return Err("non existent commitment");
+        }
+        if committed_at >= u(self.ctx.block_number) {
+            return Err("commitment must be in past");
+        }
+        state.solver = sender;
+        state.solution_time = self.now();
+        state.status = TaskStatus::Solved;
+        self.set_task_state(id, state);
+        self.j.store(Contract::Engine, task_slot(id, task_word::SOLUTION_CID), U256::from_be_bytes(digest));
+        // The commitment has served its purpose; clearing it earns a refund.
+        self.j.store(Contract::Engine, commitment_slot, U256::ZERO);
+        self.emit(IEngine::SolutionSubmitted { addr: sender, task: id });
+        Ok(())
+    }
+
+    fn claim_solution(&mut self, id: B256) -> Result<()> {
+        let mut state = self.task_state(id);
+        match state.status {
+            TaskStatus::Solved => {}
+            TaskStatus::Contested => return Err("has contestation"),
+            TaskStatus::Claimed | TaskStatus::Refunded => return Err("already claimed"),
+            TaskStatus::None | TaskStatus::Open => return Err("solution not found"),
+        }
+        let window = self.param(es::STAKE_PARAMETERS, 2);
+        if state.solution_time + window >= self.now() {
+            return Err("not enough delay");
+        }
+        state.status = TaskStatus::Claimed;
+        self.set_task_state(id, state);
+        self.emit(IEngine::SolutionClaimed { addr: state.solver, task: id });
+        self.pay_solution(id, state.solver)
+    }
+
+    /// Fee split and reward of a solved task (a claim, or a failed contestation).
+    fn pay_solution(&mut self, id: B256, solver: Address) -> Result<()> {
+        let engine = self.ctx.contracts.engine;
+        let model = b256(self.j.load(Contract::Engine, task_slot(id, task_word::MODEL)));
+        let fee = get(self.j.load(Contract::Engine, task_slot(id, task_word::OWNER_FEE)), field::TASK_FEE);
+        let model_head = self.j.load(Contract::Engine, model_slot(model, 0));
+        let mut model_fee = get(model_head, field::MODEL_FEE);
+        if model_fee > fee {
+            model_fee = U256::ZERO;
+        }
+        let fee_pcts = self.j.load(Contract::Engine, u(es::FEE_PERCENTAGES));
+        let solution_fee_pct = get(fee_pcts, field::QUARTER[0]);
+        let treasury_pct = get(fee_pcts, field::QUARTER[2]);
+        let liquidity_pct = get(fee_pcts, field::QUARTER[3]);
+
+        let (solver_fee, treasury_fee) = split(fee - model_fee, solution_fee_pct);
+
+        let rate = self.j.load(Contract::Engine, model_slot(model, 1));
+        let mut minted = U256::ZERO;
+        if !rate.is_zero() {
+            let cap = self.emission_cap();
+            let emitted = self.ledger(field::TOTAL_EMITTED);
+            let reward = self.current_reward();
+            // A rate above 1e18 could outrun the cap; never mint past it.
+            minted = (reward.saturating_mul(rate) / WAD).min(cap - emitted);
+        }
+        let (_, treasury_reward) = split(minted, treasury_pct);
+        let (_, liquidity_reward) = split(minted, liquidity_pct);
+        let solver_reward = minted - treasury_reward - liquidity_reward;
+
+        let ledger = self.j.load(Contract::Engine, u(es::LEDGER));
+        let mut updated = set(ledger, field::TOTAL_EMITTED, get(ledger, field::TOTAL_EMITTED) + minted);
+        updated = set(updated, field::ACCRUED_FEES, get(ledger, field::ACCRUED_FEES) + treasury_fee + treasury_reward);
+        updated = set(updated, field::ACCRUED_LIQUIDITY, get(ledger, field::ACCRUED_LIQUIDITY) + liquidity_reward);
+        self.j.store(Contract::Engine, u(es::LEDGER), updated);
+
+        if !model_fee.is_zero() {
+            self.transfer(engine, word_to_address(model_head), model_fee)?;
+        }
+        if !solver_fee.is_zero() {
+            self.transfer(engine, solver, solver_fee)?;
+        }
+        if !solver_reward.is_zero() {
+            self.mint(solver, solver_reward)?;
+        }
+        if !(treasury_reward + liquidity_reward).is_zero() {
+            self.mint(engine, treasury_reward + liquidity_reward)?;
+        }
+        Ok(())
+    }
+
+    fn submit_contestation(&mut self, id: B256) -> Result<()> {
+        self.not_paused()?;
+        let sender = self.ctx.sender;
+        self.only_validator(sender)?;
+        let mut state = self.task_state(id);
+        match state.status {
+            TaskStatus::Solved => {}
+            TaskStatus::Contested => return Err("contestation already exists"),
+            TaskStatus::Claimed | TaskStatus::Refunded => return Err("already claimed"),
+            TaskStatus::None | TaskStatus::Open => return Err("solution does not exist"),
+        }
+        let window = self.param(es::STAKE_PARAMETERS, 2);
+        if self.now() >= state.solution_time + window {
+            return Err("too late");
+        }
+        if state.solver == sender {
+            return Err("cannot contest own solution");
+        }
+        let slash = self.slash_amount();
+        if self.validator(sender).staked < slash {
+            return Err("stake below slash amount");
+        }
+        let head = set(set(address_to_word(sender), field::CONTEST_TIME, self.now()), field::FINISH_INDEX, U256::ZERO);
+        self.j.store(Contract::Engine, contestation_slot(id, 0), head);
+        self.j.store(Contract::Engine, contestation_slot(id, 1), slash);
+        state.status = TaskStatus::Contested;
+        self.set_task_state(id, state);
+        self.emit(IEngine::ContestationSubmitted { addr: sender, task: id });
+        self.vote(id, true, sender)?;
+        // The accused votes against, if its stake can cover the escrow.
+        if self.validator(state.solver).staked >= slash {
+            self.vote(id, false, state.solver)?;
+        }
+        Ok(())
+    }
+
+    /// Eligibility to vote: 0 if allowed, else the Arbius error code.
+    fn can_vote(&mut self, addr: Address, id: B256) -> u64 {
+        let head = self.j.load(Contract::Engine, contestation_slot(id, 0));
+        if word_to_address(head).is_zero() {
+            return 0x01;
+        }
+        let contested_at = get(head, field::CONTEST_TIME);
+        let period = self.param(es::TIME_PARAMETERS, 0);
+        // Voting closes when finishing opens, so no vote can land mid-settlement.
+        if self.now() >= contested_at + period {
+            return 0x02;
+        }
+        if self.voted(id, addr) {
+            return 0x03;
+        }
+        let validator = self.validator(addr);
+        if validator.since.is_zero() {
+            return 0x04;
+        }
+        let slack = self.param(es::TIME_PARAMETERS, 1);
+        if validator.since > contested_at + slack {
+            return 0x06;
+        }
+        0
+    }
+
+    fn vote(&mut self, id: B256, yea: bool, addr: Address) -> Result<()> {
+        let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
+        let mut validator = self.validator(addr);
+        if validator.staked < slash {
+            return Err("stake below slash amount");
+        }
+        // Escrow the slash now, so a loser cannot withdraw before settlement.
+        validator.staked -= slash;
+        self.set_validator(addr, validator);
+        let voted_slot = address_slot(addr, mapping_slot(id, u(es::VOTED)));
+        self.j.store(Contract::Engine, voted_slot, U256::from(1u8));
+        self.push_voter(id, if yea { es::YEAS } else { es::NAYS }, addr);
+        self.emit(IEngine::ContestationVote { addr, task: id, yea });
+        Ok(())
+    }
+
+    fn contestation_vote_finish(&mut self, id: B256, amount: u32) -> Result<()> {
+        self.not_paused()?;
+        let head = self.j.load(Contract::Engine, contestation_slot(id, 0));
+        if word_to_address(head).is_zero() {
+            return Err("contestation doesn't exist");
+        }
+        let period = self.param(es::TIME_PARAMETERS, 0);
+        if self.now() < get(head, field::CONTEST_TIME) + period {
+            return Err("voting period not ended");
+        }
+        if amount == 0 {
+            return Err("amnt too small");
+        }
+        let yeas = self.voters(id, es::YEAS);
+        let nays = self.voters(id, es::NAYS);
+        let contestation_won = yeas > nays;
+        let (winners, losers, list) = if contestation_won { (yeas, nays, es::YEAS) } else { (nays, yeas, es::NAYS) };
+        let start = get(head, field::FINISH_INDEX);
+        if start >= winners {
+            return Err("contestation already finished");
+        }
+        let end = (start + u(amount as u64)).min(winners);
+        let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
+
+        // The losers' escrow: half (rounded up) to the first winner (the
+        // contester or the accused), the rest shared by the other winners;
+        // the indivisible remainder accrues to the treasury.
+        let pot = losers * slash;
+        let to_first = if winners == U256::from(1u8) { pot } else { pot - pot / U256::from(2u8) };
+        let others = winners - U256::from(1u8);
+        let to_other = if others.is_zero() { U256::ZERO } else { (pot - to_first) / others };
+
+        let engine = self.ctx.contracts.engine;
+        let mut index = start;
+        while index < end {
+            let addr = self.voter(id, list, index)?;
+            let mut validator = self.validator(addr);
+            validator.staked += slash;
+            self.set_validator(addr, validator);
+            let share = if index.is_zero() { to_first } else { to_other };
+            if !share.is_zero() {
+                self.transfer(engine, addr, share)?;
+            }
+            self.check_gas()?;
+            index += U256::from(1u8);
+        }
+
+        if start.is_zero() {
+            let dust = pot - to_first - to_other * others;
+            let mut state = self.task_state(id);
+            if contestation_won {
+                let owner_fee = self.j.load(Contract::Engine, task_slot(id, task_word::OWNER_FEE));
+                let fee = get(owner_fee, field::TASK_FEE);
+                state.status = TaskStatus::Refunded;
+                self.set_task_state(id, state);
+                if !dust.is_zero() {
+                    let accrued = self.ledger(field::ACCRUED_FEES);
+                    self.set_ledger(field::ACCRUED_FEES, accrued + dust);
+                }
+                if !fee.is_zero() {
+                    self.transfer(engine, word_to_address(owner_fee), fee)?;
+                }
+            } else {
+                state.status = TaskStatus::Claimed;
+                self.set_task_state(id, state);
+                if !dust.is_zero() {
+                    let accrued = self.ledger(field::ACCRUED_FEES);
+                    self.set_ledger(field::ACCRUED_FEES, accrued + dust);
+                }
+                self.pay_solution(id, state.solver)?;
+            }
+            self.emit(IEngine::ContestationResolved { task: id, contestationWon: contestation_won, yeas, nays });
+        }
+
+        let updated = set(head, field::FINISH_INDEX, end);
+        self.j.store(Contract::Engine, contestation_slot(id, 0), updated);
+        self.emit(IEngine::ContestationVoteFinish { id, start_idx: start.to::<u32>(), end_idx: end.to::<u32>() });
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Genesis
+// ---------------------------------------------------------------------------
+
+pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::result::Result<Vec<Log>, GenesisError> {
+    if config.owner.is_zero() {
+        return Err(GenesisError::ZeroOwner);
+    }
+    if config.start_time >= MAX_TIMESTAMP {
+        return Err(GenesisError::StartTimeOutOfRange);
+    }
+    let p = &config.parameters;
+    let percentages = [
+        p.validator_minimum_percentage,
+        p.slash_amount_percentage,
+        p.solution_fee_percentage,
+        p.retraction_fee_percentage,
+        p.treasury_reward_percentage,
+        p.liquidity_reward_percentage,
+    ];
+    let wad = WAD.to::<u64>();
+    if percentages.iter().any(|&pct| pct > wad)
+        || p.treasury_reward_percentage as u128 + p.liquidity_reward_percentage as u128 > wad as u128
+    {
+        return Err(GenesisError::PercentageOutOfRange);
+    }
+    let mut allocated = U256::ZERO;
+    for (holder, amount) in &config.allocations {
+        if holder.is_zero() {
+            return Err(GenesisError::ZeroAddressAllocation);
+        }
+        allocated = allocated.saturating_add(*amount);
+    }
+    if allocated > MAX_SUPPLY {
+        return Err(GenesisError::AllocationExceedsCap);
+    }
+
+    let mut j = Journal::new(storage);
+    let quarters = |values: [u64; 4]| {
+        values.iter().enumerate().fold(U256::ZERO, |acc, (i, &value)| set(acc, field::QUARTER[i], u(value)))
+    };
+    j.store(Contract::Engine, u(es::OWNER_PAUSED), address_to_word(config.owner));
+    j.store(Contract::Engine, u(es::PAUSER), address_to_word(config.pauser));
+    j.store(Contract::Engine, u(es::TREASURY), address_to_word(config.treasury));
+    j.store(Contract::Engine, u(es::LIQUIDITY_POOL), address_to_word(config.liquidity_pool));
+    j.store(Contract::Engine, u(es::EMISSION_CAP), MAX_SUPPLY - allocated);
+    j.store(
+        Contract::Engine,
+        u(es::FEE_PERCENTAGES),
+        quarters([
+            p.solution_fee_percentage,
+            p.retraction_fee_percentage,
+            p.treasury_reward_percentage,
+            p.liquidity_reward_percentage,
+        ]),
+    );
+    j.store(
+        Contract::Engine,
+        u(es::STAKE_PARAMETERS),
+        quarters([
+            p.validator_minimum_percentage,
+            p.slash_amount_percentage,
+            p.min_claim_solution_time,
+            p.min_retraction_wait_time,
+        ]),
+    );
+    j.store(
+        Contract::Engine,
+        u(es::TIME_PARAMETERS),
+        quarters([
+            p.min_contestation_vote_period_time,
+            p.max_contestation_validator_stake_since,
+            p.exit_validator_min_unlock_time,
+            config.start_time,
+        ]),
+    );
+    for (holder, amount) in &config.allocations {
+        let slot = address_slot(*holder, u(ts::BALANCES));
+        let balance = j.load(Contract::Token, slot);
+        j.store(Contract::Token, slot, balance + amount);
+        j.emit_event(Contract::Token, &IDmlToken::Transfer { from: Address::ZERO, to: *holder, value: *amount });
+    }
+    j.store(Contract::Token, u(ts::TOTAL_SUPPLY), allocated);
+    let (_, logs, _, _) = j.commit();
+    Ok(logs)
+}

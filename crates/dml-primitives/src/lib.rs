@@ -1,0 +1,288 @@
+//! Shared vocabulary of DML: identifiers, amounts, protocol constants and the
+//! Solidity ABI of the engine and the DML token.
+//!
+//! The ABI is declared once, here, with alloy's [`sol!`](alloy_sol_types::sol)
+//! macro; every encoder, decoder, selector and event topic elsewhere in the
+//! workspace is generated from it. The engine interface is a superset of the
+//! Arbius `EngineV1` contract (same function signatures, selectors and event
+//! signatures; public getters return their members flattened, as the compiled
+//! Solidity contract does), so code written for that engine works against DML.
+//!
+//! This crate holds no logic and no I/O. It is `no_std` (with `alloc`) because
+//! the engine that uses it is compiled to WebAssembly for Arbitrum Stylus.
+//!
+//! ```
+//! use dml_primitives::{IEngine, SolCall};
+//! let call = IEngine::claimSolutionCall { taskid_: Default::default() };
+//! assert_eq!(call.abi_encode().len(), 4 + 32);
+//! ```
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub use alloy_primitives::{self, address, b256, keccak256, Address, Bytes, B256, U256};
+pub use alloy_sol_types::{self, SolCall, SolError, SolEvent, SolInterface, SolValue};
+
+/// Identifier of a task: `keccak256(abi.encode(sender, prevhash, model, fee, cid))`.
+pub type TaskId = B256;
+/// Identifier of a model: `keccak256(abi.encode(sender, addr, fee, cid))`.
+pub type ModelId = B256;
+
+/// One DML in base units (18 decimals).
+pub const ONE_DML: U256 = U256::from_limbs([1_000_000_000_000_000_000, 0, 0, 0]);
+/// The fixed-point unit of percentages and multipliers: 1e18 = 100 %.
+pub const WAD: U256 = ONE_DML;
+/// Hard cap on the DML supply: 1,000,000 DML.
+pub const MAX_SUPPLY: U256 = U256::from_limbs([0x1bce_cced_a100_0000, 0xd3c2, 0, 0]);
+/// The divisor that turns a task id into its model seed (≈ 2^53, see DESIGN.md).
+pub const SEED_MODULUS: u64 = 0x1F_FFFF_FFFF_FFF0;
+/// Largest task input `submitTask` accepts (one IPFS block).
+pub const MAX_TASK_INPUT_BYTES: usize = 64 * 1024;
+/// Chain id of the local dev chain.
+pub const DEV_CHAIN_ID: u64 = 31337;
+
+/// The seed a solver must use for a task: `uint256(id) % 0x1FFFFFFFFFFFF0`.
+pub fn task_seed(id: TaskId) -> u64 {
+    let seed = U256::from_be_bytes(id.0) % U256::from(SEED_MODULUS);
+    seed.to::<u64>()
+}
+
+alloy_sol_types::sol! {
+    /// The DML engine: models, validators, tasks, solutions, contestations,
+    /// emission and parameters. A superset of Arbius EngineV1.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IEngine {
+        // ---- events (Arbius EngineV1) ----
+        event ModelRegistered(bytes32 indexed id);
+        event ValidatorDeposit(address indexed addr, address indexed validator, uint256 amount);
+        event ValidatorWithdrawInitiated(address indexed addr, uint256 indexed count, uint256 unlockTime, uint256 amount);
+        event ValidatorWithdrawCancelled(address indexed addr, uint256 indexed count);
+        event ValidatorWithdraw(address indexed addr, address indexed to, uint256 indexed count, uint256 amount);
+        event TaskSubmitted(bytes32 indexed id, bytes32 indexed model, uint256 fee, address indexed sender);
+        event TaskRetracted(bytes32 indexed id);
+        event SignalCommitment(address indexed addr, bytes32 indexed commitment);
+        event SolutionSubmitted(address indexed addr, bytes32 indexed task);
+        event SolutionClaimed(address indexed addr, bytes32 indexed task);
+        event ContestationSubmitted(address indexed addr, bytes32 indexed task);
+        event ContestationVote(address indexed addr, bytes32 indexed task, bool yea);
+        event ContestationVoteFinish(bytes32 indexed id, uint32 indexed start_idx, uint32 end_idx);
+        event SignalSupport(address indexed addr, bytes32 indexed model, bool supported);
+        event TreasuryTransferred(address indexed to);
+        event PauserTransferred(address indexed to);
+        event PausedChanged(bool indexed paused);
+        event SolutionMineableRateChange(bytes32 indexed id, uint256 rate);
+        event VersionChanged(uint256 version);
+        event ValidatorMinimumPercentageChanged(uint256 indexed amount);
+        event SlashAmountPercentageChanged(uint256 indexed amount);
+        event SolutionFeePercentageChanged(uint256 indexed amount);
+        event RetractionFeePercentageChanged(uint256 indexed amount);
+        event TreasuryRewardPercentageChanged(uint256 indexed amount);
+        event MinClaimSolutionTimeChanged(uint256 indexed amount);
+        event MinRetractionWaitTimeChanged(uint256 indexed amount);
+        event MinContestationVotePeriodTimeChanged(uint256 indexed amount);
+        event MaxContestationValidatorStakeSinceChanged(uint256 indexed amount);
+        event ExitValidatorMinUnlockTimeChanged(uint256 indexed amount);
+        event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+        // ---- DML additions ----
+        /// Share of each mint held for liquidity stakers changed.
+        event LiquidityRewardPercentageChanged(uint256 indexed amount);
+        /// The staking pool that receives the liquidity share changed.
+        event LiquidityPoolTransferred(address indexed to);
+        /// Rewards for the treasury or the liquidity pool were minted and held.
+        event RewardsMinted(bytes32 indexed task, uint256 solver, uint256 treasury, uint256 liquidity);
+        /// Accrued treasury fees were paid out.
+        event AccruedFeesWithdrawn(address indexed to, uint256 amount);
+        /// Accrued liquidity rewards were paid out to the pool.
+        event LiquidityRewardsWithdrawn(address indexed to, uint256 amount);
+        /// A contestation's outcome was settled for the task owner (`refunded`)
+        /// or the solver; emitted once, by the first finish batch.
+        event ContestationResolved(bytes32 indexed task, bool contestationWon, uint256 yeas, uint256 nays);
+
+        // ---- roles and parameters ----
+        function owner() external view returns (address);
+        function transferOwnership(address to_) external;
+        function baseToken() external view returns (address);
+        function treasury() external view returns (address);
+        function pauser() external view returns (address);
+        function paused() external view returns (bool);
+        function accruedFees() external view returns (uint256);
+        function prevhash() external view returns (bytes32);
+        function startBlockTime() external view returns (uint64);
+        function version() external view returns (uint256);
+        function validatorMinimumPercentage() external view returns (uint256);
+        function slashAmountPercentage() external view returns (uint256);
+        function solutionFeePercentage() external view returns (uint256);
+        function retractionFeePercentage() external view returns (uint256);
+        function treasuryRewardPercentage() external view returns (uint256);
+        function minClaimSolutionTime() external view returns (uint256);
+        function minRetractionWaitTime() external view returns (uint256);
+        function minContestationVotePeriodTime() external view returns (uint256);
+        function maxContestationValidatorStakeSince() external view returns (uint256);
+        function exitValidatorMinUnlockTime() external view returns (uint256);
+        function liquidityRewardPercentage() external view returns (uint256);
+        function liquidityPool() external view returns (address);
+        function accruedLiquidityRewards() external view returns (uint256);
+        function emissionCap() external view returns (uint256);
+        function totalEmitted() external view returns (uint256);
+
+        function transferTreasury(address to_) external;
+        function transferPauser(address to_) external;
+        function transferLiquidityPool(address to_) external;
+        function setPaused(bool paused_) external;
+        function setSolutionMineableRate(bytes32 model_, uint256 rate_) external;
+        function setVersion(uint256 version_) external;
+        function setValidatorMinimumPercentage(uint256 amount_) external;
+        function setSlashAmountPercentage(uint256 amount_) external;
+        function setSolutionFeePercentage(uint256 amount_) external;
+        function setRetractionFeePercentage(uint256 amount_) external;
+        function setTreasuryRewardPercentage(uint256 amount_) external;
+        function setLiquidityRewardPercentage(uint256 amount_) external;
+        function setMinClaimSolutionTime(uint256 amount_) external;
+        function setMinRetractionWaitTime(uint256 amount_) external;
+        function setMinContestationVotePeriodTime(uint256 amount_) external;
+        function setMaxContestationValidatorStakeSince(uint256 amount_) external;
+        function setExitValidatorMinUnlockTime(uint256 amount_) external;
+
+        // ---- public state getters (flattened, as Solidity generates them) ----
+        function models(bytes32 model) external view returns (uint256 fee, address addr, uint256 rate, bytes cid);
+        function validators(address addr) external view returns (uint256 staked, uint256 since, address addr);
+        function pendingValidatorWithdrawRequestsCount(address addr) external view returns (uint256);
+        function pendingValidatorWithdrawRequests(address addr, uint256 count) external view returns (uint256 unlockTime, uint256 amount);
+        function validatorWithdrawPendingAmount(address addr) external view returns (uint256);
+        function tasks(bytes32 taskid) external view returns (bytes32 model, uint256 fee, address owner, uint64 blocktime, uint8 version, bytes cid);
+        function commitments(bytes32 commitment) external view returns (uint256);
+        function solutions(bytes32 taskid) external view returns (address validator, uint64 blocktime, bool claimed, bytes cid);
+        function contestations(bytes32 taskid) external view returns (address validator, uint64 blocktime, uint32 finish_start_index, uint256 slashAmount);
+        function contestationVoted(bytes32 taskid, address addr) external view returns (bool);
+        function contestationVotedIndex(bytes32 taskid) external view returns (uint256);
+        function contestationVoteYeas(bytes32 taskid, uint256 idx) external view returns (address);
+        function contestationVoteNays(bytes32 taskid, uint256 idx) external view returns (address);
+
+        // ---- pure and derived views ----
+        function getSlashAmount() external view returns (uint256);
+        function getValidatorMinimum() external view returns (uint256);
+        function getPsuedoTotalSupply() external view returns (uint256);
+        function generateIPFSCID(bytes calldata content_) external pure returns (bytes memory);
+        function hashModel(Model memory o_, address sender_) external pure returns (bytes32);
+        function hashTask(Task memory o_, address sender_, bytes32 prevhash_) external pure returns (bytes32);
+        function targetTs(uint256 t) external view returns (uint256);
+        function diffMul(uint256 t, uint256 ts) external view returns (uint256);
+        function reward(uint256 t, uint256 ts) external view returns (uint256);
+        function getReward() external view returns (uint256);
+        function generateCommitment(address sender_, bytes32 taskid_, bytes calldata cid_) external pure returns (bytes32);
+        function validatorCanVote(address addr_, bytes32 taskid_) external view returns (uint256);
+
+        // ---- protocol ----
+        function withdrawAccruedFees() external;
+        function withdrawLiquidityRewards() external;
+        function registerModel(address addr_, uint256 fee_, bytes calldata template_) external returns (bytes32);
+        function validatorDeposit(address validator_, uint256 amount_) external;
+        function initiateValidatorWithdraw(uint256 amount_) external returns (uint256);
+        function cancelValidatorWithdraw(uint256 count_) external;
+        function validatorWithdraw(uint256 count_, address to_) external;
+        function submitTask(uint8 version_, address owner_, bytes32 model_, uint256 fee_, bytes calldata input_) external returns (bytes32);
+        function bulkSubmitTask(uint8 version_, address owner_, bytes32 model_, uint256 fee_, bytes calldata input_, uint256 n_) external;
+        function retractTask(bytes32 taskid_) external;
+        function signalCommitment(bytes32 commitment_) external;
+        function bulkSignalCommitment(bytes32[] calldata commitments_) external;
+        function signalSupport(bytes32 model_, bool support_) external;
+        function submitSolution(bytes32 taskid_, bytes calldata cid_) external;
+        function bulkSubmitSolution(bytes32[] calldata taskids_, bytes[] calldata cids_) external;
+        function claimSolution(bytes32 taskid_) external;
+        function bulkClaimSolution(bytes32[] calldata taskids_) external;
+        function submitContestation(bytes32 taskid_) external;
+        function voteOnContestation(bytes32 taskid_, bool yea_) external;
+        function contestationVoteFinish(bytes32 taskid_, uint32 amnt_) external;
+    }
+
+    /// A model as `hashModel` takes it (Arbius EngineV1 layout).
+    #[derive(Debug, PartialEq, Eq, Default)]
+    struct Model {
+        uint256 fee;
+        address addr;
+        uint256 rate;
+        bytes cid;
+    }
+
+    /// A task as `hashTask` takes it (Arbius EngineV1 layout).
+    #[derive(Debug, PartialEq, Eq, Default)]
+    struct Task {
+        bytes32 model;
+        uint256 fee;
+        address owner;
+        uint64 blocktime;
+        uint8 version;
+        bytes cid;
+    }
+
+    /// The DML token: a standard ERC-20 whose supply only the engine mints.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IDmlToken {
+        event Transfer(address indexed from, address indexed to, uint256 value);
+        event Approval(address indexed owner, address indexed spender, uint256 value);
+
+        function name() external view returns (string memory);
+        function symbol() external view returns (string memory);
+        function decimals() external view returns (uint8);
+        function totalSupply() external view returns (uint256);
+        function cap() external view returns (uint256);
+        function engine() external view returns (address);
+        function balanceOf(address account) external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+        function transfer(address to, uint256 amount) external returns (bool);
+        function approve(address spender, uint256 amount) external returns (bool);
+        function transferFrom(address from, address to, uint256 amount) external returns (bool);
+    }
+}
+
+/// The standard Solidity `Error(string)` revert payload.
+pub use alloy_sol_types::Revert as RevertReason;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::hex;
+
+    #[test]
+    fn constants_have_their_decimal_values() {
+        assert_eq!(ONE_DML, U256::from(10u64).pow(U256::from(18)));
+        assert_eq!(MAX_SUPPLY, U256::from(1_000_000u64) * ONE_DML);
+        assert_eq!(SEED_MODULUS, 0x1FFFFFFFFFFFF0);
+    }
+
+    #[test]
+    fn selectors_match_arbius_engine_v1() {
+        // Selectors of the deployed Arbius EngineV1 (keccak of the signature).
+        let cases: [(&str, [u8; 4]); 6] = [
+            ("submitTask(uint8,address,bytes32,uint256,bytes)", IEngine::submitTaskCall::SELECTOR),
+            ("signalCommitment(bytes32)", IEngine::signalCommitmentCall::SELECTOR),
+            ("submitSolution(bytes32,bytes)", IEngine::submitSolutionCall::SELECTOR),
+            ("claimSolution(bytes32)", IEngine::claimSolutionCall::SELECTOR),
+            ("contestationVoteFinish(bytes32,uint32)", IEngine::contestationVoteFinishCall::SELECTOR),
+            ("bulkSubmitSolution(bytes32[],bytes[])", IEngine::bulkSubmitSolutionCall::SELECTOR),
+        ];
+        for (signature, selector) in cases {
+            assert_eq!(keccak256(signature.as_bytes())[..4], selector, "{signature}");
+        }
+        assert_eq!(IEngine::bulkSubmitSolutionCall::SELECTOR, hex!("65d445fb"));
+        assert_eq!(IDmlToken::transferCall::SELECTOR, hex!("a9059cbb"));
+    }
+
+    #[test]
+    fn event_topics_match_their_signatures() {
+        assert_eq!(IEngine::TaskSubmitted::SIGNATURE_HASH, keccak256("TaskSubmitted(bytes32,bytes32,uint256,address)"));
+        assert_eq!(IDmlToken::Transfer::SIGNATURE_HASH, keccak256("Transfer(address,address,uint256)"));
+    }
+
+    #[test]
+    fn seed_is_task_id_modulo_the_seed_modulus() {
+        assert_eq!(task_seed(B256::ZERO), 0);
+        let id = B256::with_last_byte(0xff);
+        assert_eq!(task_seed(id), 0xff);
+        let max = B256::repeat_byte(0xff);
+        let expected = U256::MAX % U256::from(SEED_MODULUS);
+        assert_eq!(U256::from(task_seed(max)), expected);
+        assert!(task_seed(max) < SEED_MODULUS);
+    }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace on a fresh machine: installs what the
+# tests need (each scripts/setup/*.sh is idempotent), then the Rust tests and
+# the no_std build of the engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for setup in scripts/setup/*.sh; do
+    [ -e "$setup" ] || continue
+    echo "==> $setup"
+    bash "$setup"
+done
+
+echo "==> cargo test --workspace"
+cargo test --workspace
+
+echo "==> no_std build of dml-engine"
+bash scripts/check-nostd.sh
