@@ -8,7 +8,7 @@ use dml_primitives::{IDmlToken, IEngine, MAX_SUPPLY, MAX_TASK_INPUT_BYTES, WAD};
 use crate::{
     cid, emission, gas,
     journal::{address_to_word, word_to_address, Journal},
-    layout::{engine as es, field, task_word, token as ts, TaskStatus},
+    layout::{engine as es, field, task_word, token as ts, Param, TaskStatus},
     storage::{address_slot, array_data_slot, bits, mapping_slot, uint_slot, with_bits},
     CallContext, CallError, Contract, Genesis, GenesisError, Log, Outcome, Storage,
 };
@@ -194,7 +194,7 @@ impl<S: Storage> Exec<'_, '_, S> {
                     return Err("Ownable: new owner is the zero address");
                 }
                 let previous = self.owner();
-                self.update_engine(es::OWNER_PAUSED, field::ADDRESS, address_to_word(c.to_));
+                self.j.store(Contract::Engine, u(es::OWNER), address_to_word(c.to_));
                 self.emit(IEngine::OwnershipTransferred { previousOwner: previous, newOwner: c.to_ });
                 Vec::new()
             }
@@ -208,19 +208,19 @@ impl<S: Storage> Exec<'_, '_, S> {
             C::totalEmitted(_) => self.ledger(field::TOTAL_EMITTED).abi_encode(),
             C::emissionCap(_) => self.emission_cap().abi_encode(),
             C::prevhash(_) => b256(self.j.load(Contract::Engine, u(es::PREVHASH))).abi_encode(),
-            C::startBlockTime(_) => self.param(es::TIME_PARAMETERS, 3).to::<u64>().abi_encode(),
+            C::startBlockTime(_) => self.param(Param::StartTime).to::<u64>().abi_encode(),
             C::version(_) => self.j.load(Contract::Engine, u(es::VERSION)).abi_encode(),
-            C::validatorMinimumPercentage(_) => self.param(es::STAKE_PARAMETERS, 0).abi_encode(),
-            C::slashAmountPercentage(_) => self.param(es::STAKE_PARAMETERS, 1).abi_encode(),
-            C::solutionFeePercentage(_) => self.param(es::FEE_PERCENTAGES, 0).abi_encode(),
-            C::retractionFeePercentage(_) => self.param(es::FEE_PERCENTAGES, 1).abi_encode(),
-            C::treasuryRewardPercentage(_) => self.param(es::FEE_PERCENTAGES, 2).abi_encode(),
-            C::liquidityRewardPercentage(_) => self.param(es::FEE_PERCENTAGES, 3).abi_encode(),
-            C::minClaimSolutionTime(_) => self.param(es::STAKE_PARAMETERS, 2).abi_encode(),
-            C::minRetractionWaitTime(_) => self.param(es::STAKE_PARAMETERS, 3).abi_encode(),
-            C::minContestationVotePeriodTime(_) => self.param(es::TIME_PARAMETERS, 0).abi_encode(),
-            C::maxContestationValidatorStakeSince(_) => self.param(es::TIME_PARAMETERS, 1).abi_encode(),
-            C::exitValidatorMinUnlockTime(_) => self.param(es::TIME_PARAMETERS, 2).abi_encode(),
+            C::validatorMinimumPercentage(_) => self.param(Param::ValidatorMinimum).abi_encode(),
+            C::slashAmountPercentage(_) => self.param(Param::Slash).abi_encode(),
+            C::solutionFeePercentage(_) => self.param(Param::SolutionFee).abi_encode(),
+            C::retractionFeePercentage(_) => self.param(Param::RetractionFee).abi_encode(),
+            C::treasuryRewardPercentage(_) => self.param(Param::TreasuryReward).abi_encode(),
+            C::liquidityRewardPercentage(_) => self.param(Param::LiquidityReward).abi_encode(),
+            C::minClaimSolutionTime(_) => self.param(Param::MinClaimTime).abi_encode(),
+            C::minRetractionWaitTime(_) => self.param(Param::MinRetractionWait).abi_encode(),
+            C::minContestationVotePeriodTime(_) => self.param(Param::VotePeriod).abi_encode(),
+            C::maxContestationValidatorStakeSince(_) => self.param(Param::StakeSinceSlack).abi_encode(),
+            C::exitValidatorMinUnlockTime(_) => self.param(Param::ExitUnlock).abi_encode(),
 
             C::transferTreasury(c) => {
                 self.only_owner()?;
@@ -247,7 +247,7 @@ impl<S: Storage> Exec<'_, '_, S> {
                 if self.j.load_address(Contract::Engine, u(es::PAUSER)) != sender {
                     return Err("not pauser");
                 }
-                self.update_engine(es::OWNER_PAUSED, field::PAUSED, U256::from(c.paused_ as u8));
+                self.set_ledger(field::PAUSED, U256::from(c.paused_ as u8));
                 self.emit(IEngine::PausedChanged { paused: c.paused_ });
                 Vec::new()
             }
@@ -267,59 +267,59 @@ impl<S: Storage> Exec<'_, '_, S> {
                 Vec::new()
             }
             C::setValidatorMinimumPercentage(c) => {
-                self.set_percentage(es::STAKE_PARAMETERS, 0, c.amount_)?;
+                self.set_percentage(Param::ValidatorMinimum, c.amount_)?;
                 self.emit(IEngine::ValidatorMinimumPercentageChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setSlashAmountPercentage(c) => {
-                self.set_percentage(es::STAKE_PARAMETERS, 1, c.amount_)?;
+                self.set_percentage(Param::Slash, c.amount_)?;
                 self.emit(IEngine::SlashAmountPercentageChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setSolutionFeePercentage(c) => {
-                self.set_percentage(es::FEE_PERCENTAGES, 0, c.amount_)?;
+                self.set_percentage(Param::SolutionFee, c.amount_)?;
                 self.emit(IEngine::SolutionFeePercentageChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setRetractionFeePercentage(c) => {
-                self.set_percentage(es::FEE_PERCENTAGES, 1, c.amount_)?;
+                self.set_percentage(Param::RetractionFee, c.amount_)?;
                 self.emit(IEngine::RetractionFeePercentageChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setTreasuryRewardPercentage(c) => {
-                self.set_percentage(es::FEE_PERCENTAGES, 2, c.amount_)?;
+                self.set_percentage(Param::TreasuryReward, c.amount_)?;
                 self.check_reward_shares()?;
                 self.emit(IEngine::TreasuryRewardPercentageChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setLiquidityRewardPercentage(c) => {
-                self.set_percentage(es::FEE_PERCENTAGES, 3, c.amount_)?;
+                self.set_percentage(Param::LiquidityReward, c.amount_)?;
                 self.check_reward_shares()?;
                 self.emit(IEngine::LiquidityRewardPercentageChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setMinClaimSolutionTime(c) => {
-                self.set_duration(es::STAKE_PARAMETERS, 2, c.amount_)?;
+                self.set_duration(Param::MinClaimTime, c.amount_)?;
                 self.emit(IEngine::MinClaimSolutionTimeChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setMinRetractionWaitTime(c) => {
-                self.set_duration(es::STAKE_PARAMETERS, 3, c.amount_)?;
+                self.set_duration(Param::MinRetractionWait, c.amount_)?;
                 self.emit(IEngine::MinRetractionWaitTimeChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setMinContestationVotePeriodTime(c) => {
-                self.set_duration(es::TIME_PARAMETERS, 0, c.amount_)?;
+                self.set_duration(Param::VotePeriod, c.amount_)?;
                 self.emit(IEngine::MinContestationVotePeriodTimeChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setMaxContestationValidatorStakeSince(c) => {
-                self.set_duration(es::TIME_PARAMETERS, 1, c.amount_)?;
+                self.set_duration(Param::StakeSinceSlack, c.amount_)?;
                 self.emit(IEngine::MaxContestationValidatorStakeSinceChanged { amount: c.amount_ });
                 Vec::new()
             }
             C::setExitValidatorMinUnlockTime(c) => {
-                self.set_duration(es::TIME_PARAMETERS, 2, c.amount_)?;
+                self.set_duration(Param::ExitUnlock, c.amount_)?;
                 self.emit(IEngine::ExitValidatorMinUnlockTimeChanged { amount: c.amount_ });
                 Vec::new()
             }
@@ -588,7 +588,10 @@ impl<S: Storage> Exec<'_, '_, S> {
             C::name(_) => ("DML".to_string(),).abi_encode_params(),
             C::symbol(_) => ("DML".to_string(),).abi_encode_params(),
             C::decimals(_) => U256::from(18u8).abi_encode(),
-            C::totalSupply(_) => self.j.load(Contract::Token, u(ts::TOTAL_SUPPLY)).abi_encode(),
+            C::totalSupply(_) => {
+                let word = self.supply_word();
+                get(word, field::TOTAL_SUPPLY).abi_encode()
+            }
             C::cap(_) => MAX_SUPPLY.abi_encode(),
             C::engine(_) => self.ctx.contracts.engine.abi_encode(),
             C::balanceOf(c) => self.balance(c.account).abi_encode(),
@@ -651,12 +654,11 @@ impl<S: Storage> Exec<'_, '_, S> {
     }
 
     fn owner(&mut self) -> Address {
-        self.j.load_address(Contract::Engine, u(es::OWNER_PAUSED))
+        self.j.load_address(Contract::Engine, u(es::OWNER))
     }
 
     fn paused(&mut self) -> bool {
-        let word = self.j.load(Contract::Engine, u(es::OWNER_PAUSED));
-        !get(word, field::PAUSED).is_zero()
+        !self.ledger(field::PAUSED).is_zero()
     }
 
     fn only_owner(&mut self) -> Result<()> {
@@ -678,32 +680,37 @@ impl<S: Storage> Exec<'_, '_, S> {
         self.j.store(Contract::Engine, u(slot), set(current, fld, value));
     }
 
-    fn param(&mut self, slot: u64, index: usize) -> U256 {
-        let word = self.j.load(Contract::Engine, u(slot));
-        get(word, field::QUARTER[index])
+    fn param(&mut self, param: Param) -> U256 {
+        let (slot, fld) = param.location();
+        get(self.j.load(Contract::Engine, u(slot)), fld)
     }
 
-    fn set_percentage(&mut self, slot: u64, index: usize, value: U256) -> Result<()> {
+    fn set_param(&mut self, param: Param, value: U256) {
+        let (slot, fld) = param.location();
+        self.update_engine(slot, fld, value);
+    }
+
+    fn set_percentage(&mut self, param: Param, value: U256) -> Result<()> {
         self.only_owner()?;
         if value > WAD {
             return Err("percentage above 100%");
         }
-        self.update_engine(slot, field::QUARTER[index], value);
+        self.set_param(param, value);
         Ok(())
     }
 
-    fn set_duration(&mut self, slot: u64, index: usize, value: U256) -> Result<()> {
+    fn set_duration(&mut self, param: Param, value: U256) -> Result<()> {
         self.only_owner()?;
         if value >= u(MAX_TIMESTAMP) {
             return Err("duration out of range");
         }
-        self.update_engine(slot, field::QUARTER[index], value);
+        self.set_param(param, value);
         Ok(())
     }
 
     fn check_reward_shares(&mut self) -> Result<()> {
-        let treasury = self.param(es::FEE_PERCENTAGES, 2);
-        let liquidity = self.param(es::FEE_PERCENTAGES, 3);
+        let treasury = self.param(Param::TreasuryReward);
+        let liquidity = self.param(Param::LiquidityReward);
         if treasury + liquidity > WAD {
             return Err("reward shares above 100%");
         }
@@ -720,7 +727,7 @@ impl<S: Storage> Exec<'_, '_, S> {
     }
 
     fn emission_cap(&mut self) -> U256 {
-        self.j.load(Contract::Engine, u(es::EMISSION_CAP))
+        self.param(Param::EmissionCap)
     }
 
     fn now(&self) -> U256 {
@@ -729,7 +736,7 @@ impl<S: Storage> Exec<'_, '_, S> {
 
     fn current_reward(&mut self) -> U256 {
         self.j.charge(gas::EMISSION_MATH);
-        let start = self.param(es::TIME_PARAMETERS, 3);
+        let start = self.param(Param::StartTime);
         let elapsed = self.now().saturating_sub(start);
         let emitted = self.ledger(field::TOTAL_EMITTED);
         let cap = self.emission_cap();
@@ -737,21 +744,21 @@ impl<S: Storage> Exec<'_, '_, S> {
     }
 
     /// `supply × pct`, rounded up as Arbius computes `ts − ts × (1 − pct)`.
-    fn share_of_emitted(&mut self, pct_index: usize, threshold: u128) -> U256 {
+    fn share_of_emitted(&mut self, pct: Param, threshold: u128) -> U256 {
         let emitted = self.ledger(field::TOTAL_EMITTED);
         if emitted < U256::from(threshold) {
             return U256::ZERO;
         }
-        let pct = self.param(es::STAKE_PARAMETERS, pct_index);
+        let pct = self.param(pct);
         split(emitted, pct).1
     }
 
     fn validator_minimum(&mut self) -> U256 {
-        self.share_of_emitted(0, MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS)
+        self.share_of_emitted(Param::ValidatorMinimum, MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS)
     }
 
     fn slash_amount(&mut self) -> U256 {
-        self.share_of_emitted(1, MIN_SUPPLY_FOR_SLASHING)
+        self.share_of_emitted(Param::Slash, MIN_SUPPLY_FOR_SLASHING)
     }
 
     fn validator_slot(addr: Address) -> U256 {
@@ -822,8 +829,26 @@ impl<S: Storage> Exec<'_, '_, S> {
         address_slot(addr, u(ts::BALANCES))
     }
 
+    fn supply_word(&mut self) -> U256 {
+        self.j.load(Contract::Token, u(ts::SUPPLY_AND_ENGINE_BALANCE))
+    }
+
     fn balance(&mut self, addr: Address) -> U256 {
-        self.j.load(Contract::Token, Self::balance_slot(addr))
+        if addr == self.ctx.contracts.engine {
+            let word = self.supply_word();
+            get(word, field::ENGINE_BALANCE)
+        } else {
+            self.j.load(Contract::Token, Self::balance_slot(addr))
+        }
+    }
+
+    fn set_balance(&mut self, addr: Address, amount: U256) {
+        if addr == self.ctx.contracts.engine {
+            let word = self.supply_word();
+            self.j.store(Contract::Token, u(ts::SUPPLY_AND_ENGINE_BALANCE), set(word, field::ENGINE_BALANCE, amount));
+        } else {
+            self.j.store(Contract::Token, Self::balance_slot(addr), amount);
+        }
     }
 
     /// ERC-20 transfer on behalf of `from` (called by the token itself).
@@ -838,9 +863,9 @@ impl<S: Storage> Exec<'_, '_, S> {
         if from_balance < amount {
             return Err("ERC20: transfer amount exceeds balance");
         }
-        self.j.store(Contract::Token, Self::balance_slot(from), from_balance - amount);
+        self.set_balance(from, from_balance - amount);
         let to_balance = self.balance(to);
-        self.j.store(Contract::Token, Self::balance_slot(to), to_balance + amount);
+        self.set_balance(to, to_balance + amount);
         self.j.emit_event(Contract::Token, &IDmlToken::Transfer { from, to, value: amount });
         Ok(())
     }
@@ -854,13 +879,18 @@ impl<S: Storage> Exec<'_, '_, S> {
     /// The engine minting new DML; the only way supply grows after genesis.
     fn mint(&mut self, to: Address, amount: U256) -> Result<()> {
         self.j.touch_token();
-        let supply = self.j.load(Contract::Token, u(ts::TOTAL_SUPPLY));
+        let word = self.supply_word();
+        let supply = get(word, field::TOTAL_SUPPLY);
         if supply + amount > MAX_SUPPLY {
             return Err("cap exceeded");
         }
-        self.j.store(Contract::Token, u(ts::TOTAL_SUPPLY), supply + amount);
+        self.j.store(
+            Contract::Token,
+            u(ts::SUPPLY_AND_ENGINE_BALANCE),
+            set(word, field::TOTAL_SUPPLY, supply + amount),
+        );
         let balance = self.balance(to);
-        self.j.store(Contract::Token, Self::balance_slot(to), balance + amount);
+        self.set_balance(to, balance + amount);
         self.j.emit_event(Contract::Token, &IDmlToken::Transfer { from: Address::ZERO, to, value: amount });
         Ok(())
     }
@@ -924,7 +954,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         if validator.free_stake() < amount {
             return Err("insufficient stake");
         }
-        let unlock_time = self.now() + self.param(es::TIME_PARAMETERS, 2);
+        let unlock_time = self.now() + self.param(Param::ExitUnlock);
         let count_slot = address_slot(sender, u(es::WITHDRAW_COUNT));
         let count = self.j.load(Contract::Engine, count_slot) + U256::from(1u8);
         self.j.store(Contract::Engine, count_slot, count);
@@ -1030,12 +1060,12 @@ impl<S: Storage> Exec<'_, '_, S> {
         if state.status != TaskStatus::Open {
             return Err("has solution");
         }
-        let wait = self.param(es::STAKE_PARAMETERS, 3);
+        let wait = self.param(Param::MinRetractionWait);
         if self.now() - state.task_time <= wait {
             return Err("did not wait long enough");
         }
         let fee = get(owner_fee, field::TASK_FEE);
-        let pct = self.param(es::FEE_PERCENTAGES, 1);
+        let pct = self.param(Param::RetractionFee);
         let (refund, kept) = split(fee, pct);
         let accrued = self.ledger(field::ACCRUED_FEES);
         self.set_ledger(field::ACCRUED_FEES, accrued + kept);
@@ -1101,7 +1131,7 @@ impl<S: Storage> Exec<'_, '_, S> {
             TaskStatus::Claimed | TaskStatus::Refunded => return Err("already claimed"),
             TaskStatus::None | TaskStatus::Open => return Err("solution not found"),
         }
-        let window = self.param(es::STAKE_PARAMETERS, 2);
+        let window = self.param(Param::MinClaimTime);
         if state.solution_time + window >= self.now() {
             return Err("not enough delay");
         }
@@ -1121,10 +1151,9 @@ impl<S: Storage> Exec<'_, '_, S> {
         if model_fee > fee {
             model_fee = U256::ZERO;
         }
-        let fee_pcts = self.j.load(Contract::Engine, u(es::FEE_PERCENTAGES));
-        let solution_fee_pct = get(fee_pcts, field::QUARTER[0]);
-        let treasury_pct = get(fee_pcts, field::QUARTER[2]);
-        let liquidity_pct = get(fee_pcts, field::QUARTER[3]);
+        let solution_fee_pct = self.param(Param::SolutionFee);
+        let treasury_pct = self.param(Param::TreasuryReward);
+        let liquidity_pct = self.param(Param::LiquidityReward);
 
         let (solver_fee, treasury_fee) = split(fee - model_fee, solution_fee_pct);
 
@@ -1173,7 +1202,7 @@ impl<S: Storage> Exec<'_, '_, S> {
             TaskStatus::Claimed | TaskStatus::Refunded => return Err("already claimed"),
             TaskStatus::None | TaskStatus::Open => return Err("solution does not exist"),
         }
-        let window = self.param(es::STAKE_PARAMETERS, 2);
+        let window = self.param(Param::MinClaimTime);
         if self.now() >= state.solution_time + window {
             return Err("too late");
         }
@@ -1205,7 +1234,7 @@ impl<S: Storage> Exec<'_, '_, S> {
             return 0x01;
         }
         let contested_at = get(head, field::CONTEST_TIME);
-        let period = self.param(es::TIME_PARAMETERS, 0);
+        let period = self.param(Param::VotePeriod);
         // Voting closes when finishing opens, so no vote can land mid-settlement.
         if self.now() >= contested_at + period {
             return 0x02;
@@ -1217,7 +1246,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         if validator.since.is_zero() {
             return 0x04;
         }
-        let slack = self.param(es::TIME_PARAMETERS, 1);
+        let slack = self.param(Param::StakeSinceSlack);
         if validator.since > contested_at + slack {
             return 0x06;
         }
@@ -1246,7 +1275,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         if word_to_address(head).is_zero() {
             return Err("contestation doesn't exist");
         }
-        let period = self.param(es::TIME_PARAMETERS, 0);
+        let period = self.param(Param::VotePeriod);
         if self.now() < get(head, field::CONTEST_TIME) + period {
             return Err("voting period not ended");
         }
@@ -1359,51 +1388,40 @@ pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::re
     }
 
     let mut j = Journal::new(storage);
-    let quarters = |values: [u64; 4]| {
-        values.iter().enumerate().fold(U256::ZERO, |acc, (i, &value)| set(acc, field::QUARTER[i], u(value)))
-    };
-    j.store(Contract::Engine, u(es::OWNER_PAUSED), address_to_word(config.owner));
+    j.store(Contract::Engine, u(es::OWNER), address_to_word(config.owner));
     j.store(Contract::Engine, u(es::PAUSER), address_to_word(config.pauser));
     j.store(Contract::Engine, u(es::TREASURY), address_to_word(config.treasury));
     j.store(Contract::Engine, u(es::LIQUIDITY_POOL), address_to_word(config.liquidity_pool));
-    j.store(Contract::Engine, u(es::EMISSION_CAP), MAX_SUPPLY - allocated);
-    j.store(
-        Contract::Engine,
-        u(es::FEE_PERCENTAGES),
-        quarters([
-            p.solution_fee_percentage,
-            p.retraction_fee_percentage,
-            p.treasury_reward_percentage,
-            p.liquidity_reward_percentage,
-        ]),
-    );
-    j.store(
-        Contract::Engine,
-        u(es::STAKE_PARAMETERS),
-        quarters([
-            p.validator_minimum_percentage,
-            p.slash_amount_percentage,
-            p.min_claim_solution_time,
-            p.min_retraction_wait_time,
-        ]),
-    );
-    j.store(
-        Contract::Engine,
-        u(es::TIME_PARAMETERS),
-        quarters([
-            p.min_contestation_vote_period_time,
-            p.max_contestation_validator_stake_since,
-            p.exit_validator_min_unlock_time,
-            config.start_time,
-        ]),
-    );
+    let values = [
+        (Param::EmissionCap, MAX_SUPPLY - allocated),
+        (Param::StartTime, u(config.start_time)),
+        (Param::SolutionFee, u(p.solution_fee_percentage)),
+        (Param::TreasuryReward, u(p.treasury_reward_percentage)),
+        (Param::LiquidityReward, u(p.liquidity_reward_percentage)),
+        (Param::MinClaimTime, u(p.min_claim_solution_time)),
+        (Param::ValidatorMinimum, u(p.validator_minimum_percentage)),
+        (Param::Slash, u(p.slash_amount_percentage)),
+        (Param::RetractionFee, u(p.retraction_fee_percentage)),
+        (Param::MinRetractionWait, u(p.min_retraction_wait_time)),
+        (Param::VotePeriod, u(p.min_contestation_vote_period_time)),
+        (Param::StakeSinceSlack, u(p.max_contestation_validator_stake_since)),
+        (Param::ExitUnlock, u(p.exit_validator_min_unlock_time)),
+    ];
+    for (param, value) in values {
+        let (slot, fld) = param.location();
+        let word = j.load(Contract::Engine, u(slot));
+        j.store(Contract::Engine, u(slot), set(word, fld, value));
+    }
     for (holder, amount) in &config.allocations {
+        if *holder == config.contracts.engine {
+            return Err(GenesisError::EngineAllocation);
+        }
         let slot = address_slot(*holder, u(ts::BALANCES));
         let balance = j.load(Contract::Token, slot);
         j.store(Contract::Token, slot, balance + amount);
         j.emit_event(Contract::Token, &IDmlToken::Transfer { from: Address::ZERO, to: *holder, value: *amount });
     }
-    j.store(Contract::Token, u(ts::TOTAL_SUPPLY), allocated);
+    j.store(Contract::Token, u(ts::SUPPLY_AND_ENGINE_BALANCE), set(U256::ZERO, field::TOTAL_SUPPLY, allocated));
     let (_, logs, _, _) = j.commit();
     Ok(logs)
 }

@@ -11,8 +11,8 @@ use alloy_primitives::U256;
 
 /// Engine simple variables.
 pub mod engine {
-    /// `owner` (bits 0..160) and `paused` (bit 160).
-    pub const OWNER_PAUSED: u64 = 0;
+    /// `owner`.
+    pub const OWNER: u64 = 0;
     /// `pauser`.
     pub const PAUSER: u64 = 1;
     /// `treasury`.
@@ -23,15 +23,16 @@ pub mod engine {
     pub const PREVHASH: u64 = 4;
     /// `version`.
     pub const VERSION: u64 = 5;
-    /// `emissionCap`: the cap less the genesis allocation.
-    pub const EMISSION_CAP: u64 = 6;
-    /// `totalEmitted` (0..85), `accruedFees` (85..170), `accruedLiquidityRewards` (170..255).
+    /// Emission cap (the cap less the genesis allocation, 0..96) and start time (96..160).
+    pub const EMISSION: u64 = 6;
+    /// `totalEmitted` (0..85), `accruedFees` (85..170), `accruedLiquidityRewards` (170..255), `paused` (255):
+    /// the words every claim touches, in one slot.
     pub const LEDGER: u64 = 7;
-    /// Fee percentages: solution (0..64), retraction (64..128), treasury reward (128..192), liquidity reward (192..256).
-    pub const FEE_PERCENTAGES: u64 = 8;
-    /// validator minimum % (0..64), slash % (64..128), min claim time (128..192), min retraction wait (192..256).
+    /// What a claim reads: solution fee %, treasury reward %, liquidity reward %, claim window.
+    pub const CLAIM_PARAMETERS: u64 = 8;
+    /// validator minimum %, slash %, retraction fee %, retraction wait.
     pub const STAKE_PARAMETERS: u64 = 9;
-    /// vote period (0..64), stake-since slack (64..128), withdraw unlock time (128..192), start time (192..256).
+    /// vote period, stake-since slack, withdraw unlock time.
     pub const TIME_PARAMETERS: u64 = 10;
 
     /// `models`: id → [addr|fee, rate, template cid digest].
@@ -58,8 +59,10 @@ pub mod engine {
 
 /// Token simple variables and mappings.
 pub mod token {
-    /// `totalSupply`.
-    pub const TOTAL_SUPPLY: u64 = 0;
+    /// `totalSupply` (0..128) and the engine's own balance (128..256): the
+    /// engine's escrow moves on almost every call, and a mint changes both, so
+    /// they share a slot.
+    pub const SUPPLY_AND_ENGINE_BALANCE: u64 = 0;
     /// `balanceOf`: address → amount.
     pub const BALANCES: u64 = 1;
     /// `allowance`: owner → spender → amount.
@@ -70,8 +73,6 @@ pub mod token {
 pub mod field {
     /// An address in the low bits.
     pub const ADDRESS: (usize, usize) = (0, 160);
-    /// `paused` flag beside the owner.
-    pub const PAUSED: (usize, usize) = (160, 8);
 
     /// Ledger: DML minted by the engine so far.
     pub const TOTAL_EMITTED: (usize, usize) = (0, 85);
@@ -79,9 +80,20 @@ pub mod field {
     pub const ACCRUED_FEES: (usize, usize) = (85, 85);
     /// Ledger: liquidity-staker rewards held by the engine.
     pub const ACCRUED_LIQUIDITY: (usize, usize) = (170, 85);
+    /// Ledger: the pauser's switch.
+    pub const PAUSED: (usize, usize) = (255, 1);
+
+    /// Token: total supply.
+    pub const TOTAL_SUPPLY: (usize, usize) = (0, 128);
+    /// Token: the engine's balance.
+    pub const ENGINE_BALANCE: (usize, usize) = (128, 128);
 
     /// Four 64-bit parameters per word.
     pub const QUARTER: [(usize, usize); 4] = [(0, 64), (64, 64), (128, 64), (192, 64)];
+    /// Emission cap.
+    pub const EMISSION_CAP: (usize, usize) = (0, 96);
+    /// Start of the emission curve.
+    pub const START_TIME: (usize, usize) = (96, 64);
 
     /// Model word 0: fee beside the address.
     pub const MODEL_FEE: (usize, usize) = (160, 96);
@@ -115,6 +127,60 @@ pub mod field {
     pub const CONTEST_TIME: (usize, usize) = (160, 64);
     /// Contestation word 0: next voter index to settle.
     pub const FINISH_INDEX: (usize, usize) = (224, 32);
+}
+
+/// A governance parameter, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// Share of a task fee for the treasury.
+    SolutionFee,
+    /// Share of a mint for the treasury.
+    TreasuryReward,
+    /// Share of a mint for liquidity stakers.
+    LiquidityReward,
+    /// Claim window in seconds.
+    MinClaimTime,
+    /// Minimum stake as a share of emitted supply.
+    ValidatorMinimum,
+    /// Slash as a share of emitted supply.
+    Slash,
+    /// Share of a retracted fee for the treasury.
+    RetractionFee,
+    /// Seconds before a task may be retracted.
+    MinRetractionWait,
+    /// Contestation vote period in seconds.
+    VotePeriod,
+    /// Slack on a voter's `since`.
+    StakeSinceSlack,
+    /// Withdraw unlock delay in seconds.
+    ExitUnlock,
+    /// Emission cap.
+    EmissionCap,
+    /// Start of the emission curve.
+    StartTime,
+}
+
+impl Param {
+    /// The slot and bit field that hold this parameter.
+    pub fn location(self) -> (u64, (usize, usize)) {
+        use engine::*;
+        use field::QUARTER;
+        match self {
+            Self::SolutionFee => (CLAIM_PARAMETERS, QUARTER[0]),
+            Self::TreasuryReward => (CLAIM_PARAMETERS, QUARTER[1]),
+            Self::LiquidityReward => (CLAIM_PARAMETERS, QUARTER[2]),
+            Self::MinClaimTime => (CLAIM_PARAMETERS, QUARTER[3]),
+            Self::ValidatorMinimum => (STAKE_PARAMETERS, QUARTER[0]),
+            Self::Slash => (STAKE_PARAMETERS, QUARTER[1]),
+            Self::RetractionFee => (STAKE_PARAMETERS, QUARTER[2]),
+            Self::MinRetractionWait => (STAKE_PARAMETERS, QUARTER[3]),
+            Self::VotePeriod => (TIME_PARAMETERS, QUARTER[0]),
+            Self::StakeSinceSlack => (TIME_PARAMETERS, QUARTER[1]),
+            Self::ExitUnlock => (TIME_PARAMETERS, QUARTER[2]),
+            Self::EmissionCap => (EMISSION, field::EMISSION_CAP),
+            Self::StartTime => (EMISSION, field::START_TIME),
+        }
+    }
 }
 
 /// Words of a task record, relative to its base slot.

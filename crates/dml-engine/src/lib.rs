@@ -286,6 +286,8 @@ pub enum GenesisError {
     PercentageOutOfRange,
     /// An allocation to the zero address.
     ZeroAddressAllocation,
+    /// An allocation to the engine itself (its balance is its escrow).
+    EngineAllocation,
     /// The owner is the zero address.
     ZeroOwner,
     /// The start time does not fit the engine's 40-bit timestamps.
@@ -298,6 +300,7 @@ impl core::fmt::Display for GenesisError {
             Self::AllocationExceedsCap => "genesis allocations exceed the 1,000,000 DML cap",
             Self::PercentageOutOfRange => "a genesis percentage is above 100%",
             Self::ZeroAddressAllocation => "genesis allocation to the zero address",
+            Self::EngineAllocation => "genesis allocation to the engine",
             Self::ZeroOwner => "genesis owner is the zero address",
             Self::StartTimeOutOfRange => "genesis start time is out of range",
         })
