@@ -1179,14 +1179,14 @@ impl<S: Storage> Exec<'_, '_, S> {
         if !model_fee.is_zero() {
             self.transfer(engine, word_to_address(model_head), model_fee)?;
         }
-        if !solver_fee.is_zero() {
-            self.transfer(engine, solver, solver_fee)?;
+        // New DML is minted to the engine and paid out with the fee in one
+        // transfer: one log and one balance update fewer than minting to the
+        // solver separately.
+        if !minted.is_zero() {
+            self.mint(engine, minted)?;
         }
-        if !solver_reward.is_zero() {
-            self.mint(solver, solver_reward)?;
-        }
-        if !(treasury_reward + liquidity_reward).is_zero() {
-            self.mint(engine, treasury_reward + liquidity_reward)?;
+        if !(solver_fee + solver_reward).is_zero() {
+            self.transfer(engine, solver, solver_fee + solver_reward)?;
         }
         Ok(())
     }
