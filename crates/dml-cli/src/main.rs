@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 // One module per command group. Each defines its clap arguments and a
 // `run` function; add a variant below and an arm in `main` to wire one in.
+mod content_cmd;
 
 /// DML: a decentralized machine-learning inference network.
 #[derive(Debug, Parser)]
@@ -20,6 +21,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print the CID `ipfs add` would print for a file.
+    Cid(content_cmd::CidArgs),
+    /// Content store: the kubo-compatible API and gateway.
+    Content(content_cmd::ContentArgs),
     /// Print the protocol's engine defaults and version information.
     Info {
         /// Print machine-readable JSON.
@@ -31,6 +36,8 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Cid(args) => content_cmd::run_cid(args),
+        Command::Content(args) => content_cmd::run(args),
         Command::Info { json } => info(json),
     }
 }
