@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 // One module per command group. Each defines its clap arguments and a
 // `run` function; add a variant below and an arm in `main` to wire one in.
 mod content_cmd;
+mod node_cmd;
 
 /// DML: a decentralized machine-learning inference network.
 #[derive(Debug, Parser)]
@@ -25,6 +26,8 @@ enum Command {
     Cid(content_cmd::CidArgs),
     /// Content store: the kubo-compatible API and gateway.
     Content(content_cmd::ContentArgs),
+    /// Run the dev chain: an EVM node hosting the engine, JSON-RPC on 127.0.0.1:8545.
+    Node(node_cmd::NodeCommand),
     /// Print the protocol's engine defaults and version information.
     Info {
         /// Print machine-readable JSON.
@@ -38,6 +41,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Cid(args) => content_cmd::run_cid(args),
         Command::Content(args) => content_cmd::run(args),
+        Command::Node(command) => node_cmd::run(command),
         Command::Info { json } => info(json),
     }
 }

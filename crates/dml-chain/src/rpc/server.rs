@@ -1,0 +1,220 @@
+//! JSON-RPC over HTTP (`POST /`) and WebSocket (`GET /` with an upgrade),
+//! single and batch requests, and `eth_subscribe` over WebSocket.
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    body::Body,
+    extract::{
+        ws::{Message, WebSocket},
+        State, WebSocketUpgrade,
+    },
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::{codes, dispatch, Request, RpcError, SubscriptionKind};
+use crate::node::Shared;
+
+/// Most calls in one batch.
+pub const MAX_BATCH: usize = 1000;
+
+/// The HTTP and WebSocket routes.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new().route("/", get(websocket).post(http)).with_state(shared)
+}
+
+fn error_response(id: Value, error: &RpcError) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": error.to_json() })
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+async fn http(State(shared): State<Arc<Shared>>, body: Body) -> Response {
+    let limit = shared.max_request_bytes;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let error = RpcError::new(codes::INVALID_REQUEST, format!("request body larger than {limit} bytes"));
+            return json_response(StatusCode::PAYLOAD_TOO_LARGE, error_response(Value::Null, &error));
+        }
+    };
+    let response = tokio::task::spawn_blocking(move || handle_body(&shared, &bytes)).await.unwrap_or_else(|error| {
+        let error = RpcError::new(codes::INTERNAL_ERROR, format!("request handler panicked: {error}"));
+        Some(error_response(Value::Null, &error))
+    });
+    match response {
+        Some(body) => json_response(StatusCode::OK, body),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// Parses and serves a request body (single or batch). `None`: only notifications.
+pub fn handle_body(shared: &Shared, body: &[u8]) -> Option<Value> {
+    let value: Value = match serde_json::from_slice(body) {
+        Ok(value) => value,
+        Err(error) => {
+            return Some(error_response(
+                Value::Null,
+                &RpcError::new(codes::PARSE_ERROR, format!("parse error: {error}")),
+            ));
+        }
+    };
+    match value {
+        Value::Array(calls) if calls.is_empty() => {
+            Some(error_response(Value::Null, &RpcError::new(codes::INVALID_REQUEST, "empty batch")))
+        }
+        Value::Array(calls) if calls.len() > MAX_BATCH => Some(error_response(
+            Value::Null,
+            &RpcError::new(codes::INVALID_REQUEST, format!("batch of {} calls, limit {MAX_BATCH}", calls.len())),
+        )),
+        Value::Array(calls) => {
+            let responses: Vec<Value> = calls.iter().filter_map(|call| handle_call(shared, call)).collect();
+            (!responses.is_empty()).then_some(Value::Array(responses))
+        }
+        call => handle_call(shared, &call),
+    }
+}
+
+/// A call's id, method and params, or the error to answer it with.
+fn parse_call(call: &Value) -> Result<(Value, Request), (Value, RpcError)> {
+    let Value::Object(object) = call else {
+        return Err((Value::Null, RpcError::new(codes::INVALID_REQUEST, "invalid request: not an object")));
+    };
+    let id = object.get("id").cloned().unwrap_or(Value::Null);
+    if !matches!(id, Value::Null | Value::Number(_) | Value::String(_)) {
+        return Err((Value::Null, RpcError::new(codes::INVALID_REQUEST, "invalid request: bad id")));
+    }
+    if object.get("jsonrpc").is_some_and(|version| version != "2.0") {
+        return Err((id, RpcError::new(codes::INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"")));
+    }
+    let Some(Value::String(method)) = object.get("method") else {
+        return Err((id, RpcError::new(codes::INVALID_REQUEST, "invalid request: missing method")));
+    };
+    match Request::parse(method, object.get("params")) {
+        Ok(request) => Ok((id, request)),
+        Err(error) => Err((id, error)),
+    }
+}
+
+fn handle_call(shared: &Shared, call: &Value) -> Option<Value> {
+    let is_notification = call.as_object().is_some_and(|object| !object.contains_key("id"));
+    let response = match parse_call(call) {
+        Ok((id, request)) => match dispatch(shared, request) {
+            Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+            Err(error) => error_response(id, &error),
+        },
+        Err((id, error)) => error_response(id, &error),
+    };
+    (!is_notification).then_some(response)
+}
+
+async fn websocket(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
+    let limit = shared.max_request_bytes;
+    upgrade.max_message_size(limit).on_upgrade(move |socket| session(shared, socket))
+}
+
+async fn session(shared: Arc<Shared>, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (outgoing, mut queue) = mpsc::unbounded_channel::<String>();
+    let writer = tokio::spawn(async move {
+        while let Some(text) = queue.recv().await {
+            if sink.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut subscriptions: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut next_subscription = 1u64;
+    while let Some(Ok(message)) = stream.next().await {
+        let text = match message {
+            Message::Text(text) => text.to_string(),
+            Message::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        let value: Value = match serde_json::from_str(&text) {
+            Ok(value) => value,
+            Err(error) => {
+                let error = RpcError::new(codes::PARSE_ERROR, format!("parse error: {error}"));
+                let _ = outgoing.send(error_response(Value::Null, &error).to_string());
+                continue;
+            }
+        };
+        // Subscriptions are per connection; everything else is served like HTTP.
+        if let Ok((id, Request::Subscribe(kind))) = parse_call(&value) {
+            let subscription = format!("{:#x}", next_subscription);
+            next_subscription += 1;
+            let task = spawn_subscription(&shared, subscription.clone(), kind, outgoing.clone());
+            subscriptions.insert(subscription.clone(), task);
+            let _ = outgoing.send(json!({ "jsonrpc": "2.0", "id": id, "result": subscription }).to_string());
+            continue;
+        }
+        if let Ok((id, Request::Unsubscribe(subscription))) = parse_call(&value) {
+            let removed = subscriptions.remove(&subscription).map(|task| task.abort()).is_some();
+            let _ = outgoing.send(json!({ "jsonrpc": "2.0", "id": id, "result": removed }).to_string());
+            continue;
+        }
+        let shared = shared.clone();
+        let outgoing = outgoing.clone();
+        // Calls on one connection run concurrently; responses carry their ids.
+        tokio::spawn(async move {
+            let response = tokio::task::spawn_blocking(move || handle_body(&shared, text.as_bytes())).await;
+            if let Ok(Some(response)) = response {
+                let _ = outgoing.send(response.to_string());
+            }
+        });
+    }
+    for task in subscriptions.into_values() {
+        task.abort();
+    }
+    drop(outgoing);
+    let _ = writer.await;
+}
+
+fn spawn_subscription(
+    shared: &Shared,
+    subscription: String,
+    kind: SubscriptionKind,
+    outgoing: mpsc::UnboundedSender<String>,
+) -> tokio::task::JoinHandle<()> {
+    let mut events = shared.subscribe();
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, %subscription, "subscriber fell behind; blocks skipped");
+                    continue;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            };
+            let results: Vec<Value> = match &kind {
+                SubscriptionKind::NewHeads => vec![event.header.clone()],
+                SubscriptionKind::Logs(filter) => event
+                    .logs
+                    .iter()
+                    .filter(|log| filter.matches(&log.inner))
+                    .map(|log| serde_json::to_value(log).unwrap_or(Value::Null))
+                    .collect(),
+            };
+            for result in results {
+                let notification = json!({
+                    "jsonrpc": "2.0",
+                    "method": "eth_subscription",
+                    "params": { "subscription": subscription, "result": result },
+                });
+                if outgoing.send(notification.to_string()).is_err() {
+                    return;
+                }
+            }
+        }
+    })
+}

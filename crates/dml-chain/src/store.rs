@@ -1,0 +1,220 @@
+//! Persistence in redb: each mined block, with the accounts, slots and code it
+//! changed, is one atomic write transaction, committed (and fsynced) before
+//! the block's receipts are served. After a crash the node reopens at the last
+//! committed block.
+
+use std::path::Path;
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::{
+    block::BlockRecord,
+    state::{AccountRecord, DirtySet, WorldState},
+    ChainError,
+};
+
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const ACCOUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("accounts");
+const STORAGE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("storage");
+const CODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("codes");
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+
+const HEAD_KEY: &str = "head";
+const TIME_OFFSET_KEY: &str = "time_offset";
+const CHAIN_ID_KEY: &str = "chain_id";
+
+/// What a reopened store holds.
+pub struct LoadedChain {
+    /// The state at the head block.
+    pub state: WorldState,
+    /// Blocks from genesis to the head.
+    pub blocks: Vec<BlockRecord>,
+    /// Seconds added to the wall clock by `evm_increaseTime`.
+    pub time_offset: i64,
+    /// The chain id it was created with.
+    pub chain_id: u64,
+}
+
+/// The chain-wide values stored with every commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainMeta {
+    /// Number of the head block after the commit.
+    pub head: u64,
+    /// Seconds added to the wall clock by `evm_increaseTime`.
+    pub time_offset: i64,
+    /// The chain id.
+    pub chain_id: u64,
+}
+
+/// The node's database file.
+pub struct Store {
+    db: Database,
+}
+
+fn storage_key(address: &Address, slot: &U256) -> [u8; 52] {
+    let mut key = [0u8; 52];
+    key[..20].copy_from_slice(address.as_slice());
+    key[20..].copy_from_slice(&slot.to_be_bytes::<32>());
+    key
+}
+
+fn encode_account(record: &AccountRecord) -> [u8; 72] {
+    let mut bytes = [0u8; 72];
+    bytes[..32].copy_from_slice(&record.balance.to_be_bytes::<32>());
+    bytes[32..40].copy_from_slice(&record.nonce.to_be_bytes());
+    bytes[40..].copy_from_slice(record.code_hash.as_slice());
+    bytes
+}
+
+fn decode_account(bytes: &[u8]) -> Result<AccountRecord, ChainError> {
+    if bytes.len() != 72 {
+        return Err(ChainError::Storage(format!("account record of {} bytes, expected 72", bytes.len())));
+    }
+    let mut nonce = [0u8; 8];
+    nonce.copy_from_slice(&bytes[32..40]);
+    Ok(AccountRecord {
+        balance: U256::from_be_slice(&bytes[..32]),
+        nonce: u64::from_be_bytes(nonce),
+        code_hash: B256::from_slice(&bytes[40..]),
+    })
+}
+
+fn db_error(error: impl std::fmt::Display) -> ChainError {
+    ChainError::Storage(error.to_string())
+}
+
+impl Store {
+    /// Opens (or creates) `dir/chain.redb`.
+    pub fn open(dir: &Path) -> Result<Self, ChainError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| ChainError::Storage(format!("cannot create {}: {error}", dir.display())))?;
+        let db = Database::create(dir.join("chain.redb")).map_err(db_error)?;
+        let txn = db.begin_write().map_err(db_error)?;
+        {
+            txn.open_table(META).map_err(db_error)?;
+            txn.open_table(ACCOUNTS).map_err(db_error)?;
+            txn.open_table(STORAGE).map_err(db_error)?;
+            txn.open_table(CODES).map_err(db_error)?;
+            txn.open_table(BLOCKS).map_err(db_error)?;
+        }
+        txn.commit().map_err(db_error)?;
+        Ok(Self { db })
+    }
+
+    /// Reads the whole chain, or `None` for a new store.
+    pub fn load(&self) -> Result<Option<LoadedChain>, ChainError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let meta = txn.open_table(META).map_err(db_error)?;
+        let Some(head) = meta.get(HEAD_KEY).map_err(db_error)? else {
+            return Ok(None);
+        };
+        let head =
+            u64::from_be_bytes(head.value().try_into().map_err(|_| ChainError::Storage("corrupt head record".into()))?);
+        let time_offset = match meta.get(TIME_OFFSET_KEY).map_err(db_error)? {
+            Some(value) => i64::from_be_bytes(
+                value.value().try_into().map_err(|_| ChainError::Storage("corrupt time offset".into()))?,
+            ),
+            None => 0,
+        };
+        let chain_id = match meta.get(CHAIN_ID_KEY).map_err(db_error)? {
+            Some(value) => u64::from_be_bytes(
+                value.value().try_into().map_err(|_| ChainError::Storage("corrupt chain id".into()))?,
+            ),
+            None => return Err(ChainError::Storage("store has no chain id".into())),
+        };
+
+        let mut state = WorldState::new();
+        for entry in txn.open_table(ACCOUNTS).map_err(db_error)?.iter().map_err(db_error)? {
+            let (key, value) = entry.map_err(db_error)?;
+            state.load_account(Address::from_slice(key.value()), decode_account(value.value())?);
+        }
+        for entry in txn.open_table(STORAGE).map_err(db_error)?.iter().map_err(db_error)? {
+            let (key, value) = entry.map_err(db_error)?;
+            let key = key.value();
+            if key.len() != 52 {
+                return Err(ChainError::Storage("corrupt storage key".into()));
+            }
+            state.load_slot(
+                Address::from_slice(&key[..20]),
+                U256::from_be_slice(&key[20..]),
+                U256::from_be_slice(value.value()),
+            );
+        }
+        for entry in txn.open_table(CODES).map_err(db_error)?.iter().map_err(db_error)? {
+            let (key, value) = entry.map_err(db_error)?;
+            state.load_code(B256::from_slice(key.value()), Bytes::copy_from_slice(value.value()));
+        }
+        let blocks_table = txn.open_table(BLOCKS).map_err(db_error)?;
+        let mut blocks = Vec::with_capacity(head as usize + 1);
+        for number in 0..=head {
+            let record = blocks_table
+                .get(number)
+                .map_err(db_error)?
+                .ok_or_else(|| ChainError::Storage(format!("block {number} missing below head {head}")))?;
+            let block: BlockRecord = serde_json::from_slice(record.value())
+                .map_err(|error| ChainError::Storage(format!("block {number}: {error}")))?;
+            blocks.push(block);
+        }
+        Ok(Some(LoadedChain { state, blocks, time_offset, chain_id }))
+    }
+
+    /// Commits new blocks (and the removal of blocks above `truncate_above`,
+    /// for `evm_revert`) with the state they changed, in one transaction.
+    pub fn commit(
+        &self,
+        state: &WorldState,
+        dirty: &DirtySet,
+        new_blocks: &[&BlockRecord],
+        truncate_above: Option<(u64, u64)>,
+        meta: ChainMeta,
+    ) -> Result<(), ChainError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        {
+            let mut accounts = txn.open_table(ACCOUNTS).map_err(db_error)?;
+            for address in &dirty.accounts {
+                match state.account(address) {
+                    Some(record) => {
+                        accounts.insert(address.as_slice(), encode_account(record).as_slice()).map_err(db_error)?;
+                    }
+                    None => {
+                        accounts.remove(address.as_slice()).map_err(db_error)?;
+                    }
+                }
+            }
+            let mut storage = txn.open_table(STORAGE).map_err(db_error)?;
+            for (address, slots) in &dirty.storage {
+                for slot in slots {
+                    let key = storage_key(address, slot);
+                    let value = state.storage(address, slot);
+                    if value.is_zero() {
+                        storage.remove(key.as_slice()).map_err(db_error)?;
+                    } else {
+                        storage.insert(key.as_slice(), value.to_be_bytes::<32>().as_slice()).map_err(db_error)?;
+                    }
+                }
+            }
+            let mut codes = txn.open_table(CODES).map_err(db_error)?;
+            for hash in &dirty.codes {
+                if let Some(code) = state.code(hash) {
+                    codes.insert(hash.as_slice(), code.as_ref()).map_err(db_error)?;
+                }
+            }
+            let mut blocks = txn.open_table(BLOCKS).map_err(db_error)?;
+            if let Some((first_removed, last_removed)) = truncate_above {
+                for number in first_removed..=last_removed {
+                    blocks.remove(number).map_err(db_error)?;
+                }
+            }
+            for block in new_blocks {
+                let encoded = serde_json::to_vec(block).map_err(db_error)?;
+                blocks.insert(block.header.number, encoded.as_slice()).map_err(db_error)?;
+            }
+            let mut table = txn.open_table(META).map_err(db_error)?;
+            table.insert(HEAD_KEY, meta.head.to_be_bytes().as_slice()).map_err(db_error)?;
+            table.insert(TIME_OFFSET_KEY, meta.time_offset.to_be_bytes().as_slice()).map_err(db_error)?;
+            table.insert(CHAIN_ID_KEY, meta.chain_id.to_be_bytes().as_slice()).map_err(db_error)?;
+        }
+        txn.commit().map_err(db_error)
+    }
+}
