@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 // One module per command group. Each defines its clap arguments and a
 // `run` function; add a variant below and an arm in `main` to wire one in.
 mod content_cmd;
+mod model_cmd;
 mod node_cmd;
 
 /// DML: a decentralized machine-learning inference network.
@@ -28,6 +29,9 @@ enum Command {
     Content(content_cmd::ContentArgs),
     /// Run the dev chain: an EVM node hosting the engine, JSON-RPC on 127.0.0.1:8545.
     Node(node_cmd::NodeCommand),
+    /// Built-in models: list them, or run one locally (off chain).
+    #[command(subcommand)]
+    Model(model_cmd::ModelCommand),
     /// Print the protocol's engine defaults and version information.
     Info {
         /// Print machine-readable JSON.
@@ -42,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Command::Cid(args) => content_cmd::run_cid(args),
         Command::Content(args) => content_cmd::run(args),
         Command::Node(command) => node_cmd::run(command),
+        Command::Model(command) => model_cmd::run(command),
         Command::Info { json } => info(json),
     }
 }
