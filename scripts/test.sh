@@ -16,3 +16,7 @@ cargo test --workspace
 
 echo "==> no_std build of dml-engine"
 bash scripts/check-nostd.sh
+
+echo "==> built-in models: same bytes from a portable and a -C target-cpu=native build"
+DML_NATIVE_CHECK_TARGET="${DML_NATIVE_CHECK_TARGET:-${DML_CACHE:-$PWD/../.ci-cache}/native-check}" \
+    bash crates/dml-models/scripts/check-native-determinism.sh
