@@ -21,7 +21,7 @@ const OUT_OF_GAS: Revert = "\0out of gas";
 const MAX_TIMESTAMP: u64 = 1 << 40;
 /// Emission starts counting against the validator minimum past this supply.
 const MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS: u128 = 1_000 * 1_000_000_000_000_000_000;
-/// Slashing starts past this supply.
+/// Slashing starts once the token's total supply reaches this.
 const MIN_SUPPLY_FOR_SLASHING: u128 = 2_000 * 1_000_000_000_000_000_000;
 
 fn u(value: u64) -> U256 {
@@ -743,22 +743,28 @@ impl<S: Storage> Exec<'_, '_, S> {
         emission::reward(elapsed, emitted, cap)
     }
 
-    /// `supply × pct`, rounded up as Arbius computes `ts − ts × (1 − pct)`.
-    fn share_of_emitted(&mut self, pct: Param, threshold: u128) -> U256 {
-        let emitted = self.ledger(field::TOTAL_EMITTED);
-        if emitted < U256::from(threshold) {
+    /// `base × pct`, rounded up as Arbius computes `ts − ts × (1 − pct)`; zero
+    /// while `base` is below `threshold`.
+    fn share_of(&mut self, base: U256, pct: Param, threshold: u128) -> U256 {
+        if base < U256::from(threshold) {
             return U256::ZERO;
         }
         let pct = self.param(pct);
-        split(emitted, pct).1
+        split(base, pct).1
     }
 
+    /// The minimum stake: a share of the DML emitted so far.
     fn validator_minimum(&mut self) -> U256 {
-        self.share_of_emitted(Param::ValidatorMinimum, MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS)
+        let emitted = self.ledger(field::TOTAL_EMITTED);
+        self.share_of(emitted, Param::ValidatorMinimum, MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS)
     }
 
+    /// The slash: a share of the token's whole supply (genesis allocation plus
+    /// emission), so stake is at risk as soon as real DML circulates.
     fn slash_amount(&mut self) -> U256 {
-        self.share_of_emitted(Param::Slash, MIN_SUPPLY_FOR_SLASHING)
+        let word = self.supply_word();
+        let supply = get(word, field::TOTAL_SUPPLY);
+        self.share_of(supply, Param::Slash, MIN_SUPPLY_FOR_SLASHING)
     }
 
     fn validator_slot(addr: Address) -> U256 {

@@ -265,7 +265,8 @@ fn grow_emission(w: &mut World, target: u64) {
     panic!("emission did not reach {target} DML");
 }
 
-/// A world where slashing is live (2,000+ DML emitted) with `voters`
+/// A world with a minimum stake (2,000+ DML emitted; slashing is live from
+/// genesis, whose allocation is far above 2,000 DML) with `voters`
 /// validators (accounts 0..voters) staked 100 DML each, and a solved task
 /// whose solver is account 1 and whose owner is account 9.
 fn contested_world(voters: u8) -> (World, B256) {
@@ -308,7 +309,8 @@ fn contestation_won_by_the_lone_contester_refunds_the_owner() {
     // Governance raises the slash above the accused's whole stake, so its
     // automatic nay cannot be escrowed and the contester votes alone.
     let owner = w.owner;
-    w.engine(owner, IEngine::setSlashAmountPercentageCall { amount_: ONE_DML / wei(10) }).unwrap();
+    // 0.2 % of the ~102,000 DML supply is ~204 DML: above the accused's 100.
+    w.engine(owner, IEngine::setSlashAmountPercentageCall { amount_: ONE_DML / wei(500) }).unwrap();
     let slash = w.engine(account(0), IEngine::getSlashAmountCall {}).unwrap();
     assert!(w.staked(account(1)) < slash, "accused stake must be below the slash for this case");
     w.deposit(account(0), slash);
@@ -625,4 +627,21 @@ fn bulk_calls_do_all_or_nothing() {
     w.engine(solver, IEngine::bulkSubmitSolutionCall { taskids_: ids.clone(), cids_: cids }).unwrap();
     w.next_block(WINDOW + 1);
     w.engine(account(5), IEngine::bulkClaimSolutionCall { taskids_: ids }).unwrap();
+}
+
+#[test]
+fn slash_is_a_share_of_the_whole_supply_from_genesis() {
+    // 100,000 DML allocated at genesis, nothing emitted: 0.01 % is 10 DML.
+    let mut w = World::new();
+    assert_eq!(w.engine(account(0), IEngine::totalEmittedCall {}).unwrap(), U256::ZERO);
+    assert_eq!(w.engine(account(0), IEngine::getSlashAmountCall {}).unwrap(), dml(10));
+    // The minimum stake still counts emission only, and is zero before 1,000 DML.
+    assert_eq!(w.engine(account(0), IEngine::getValidatorMinimumCall {}).unwrap(), U256::ZERO);
+
+    // Below 2,000 DML of supply nothing is slashed.
+    let owner = Address::repeat_byte(0x01);
+    let mut config = dml_engine::Genesis::new(owner);
+    config.allocations.push((account(0), dml(1_999)));
+    let mut small = World::from_genesis(config);
+    assert_eq!(small.engine(account(0), IEngine::getSlashAmountCall {}).unwrap(), U256::ZERO);
 }

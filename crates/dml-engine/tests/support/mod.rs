@@ -44,6 +44,12 @@ impl World {
         for i in 0..10 {
             config.allocations.push((account(i), dml(10_000)));
         }
+        Self::from_genesis(config)
+    }
+
+    /// A world started from `config` (its start time is replaced by `START_TIME`).
+    pub fn from_genesis(mut config: Genesis) -> Self {
+        config.start_time = START_TIME;
         let mut storage = MemoryStorage::new();
         genesis(&mut storage, &config).expect("genesis");
         Self {
@@ -51,8 +57,8 @@ impl World {
             contracts: config.contracts,
             block: 1,
             time: START_TIME,
-            owner,
-            treasury,
+            owner: config.owner,
+            treasury: config.treasury,
             last_logs: Vec::new(),
         }
     }
