@@ -1,0 +1,225 @@
+//! The solver's configuration: where the chain and the content store are,
+//! which key signs, which models it serves and when a task is worth solving.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use alloy_primitives::{Address, B256, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::SolverError;
+
+/// How one served model is run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RunnerConfig {
+    /// A built-in model of `dml-models`, loaded from `weights_dir`
+    /// (default: `$DML_WEIGHTS_DIR` or `~/.cache/dml/weights`).
+    Builtin {
+        /// Directory with the weights.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weights_dir: Option<PathBuf>,
+        /// Worker threads for the model (its output does not depend on it).
+        #[serde(default = "default_threads")]
+        threads: usize,
+    },
+    /// A Cog HTTP server (`cog.server.http` or a `cog build` container).
+    Cog {
+        /// Base URL, e.g. `http://127.0.0.1:5000`.
+        url: String,
+        /// Seconds one prediction may take.
+        #[serde(default = "default_cog_timeout_secs")]
+        timeout_secs: u64,
+    },
+}
+
+fn default_threads() -> usize {
+    1
+}
+
+fn default_cog_timeout_secs() -> u64 {
+    120
+}
+
+/// One model the solver serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServedModel {
+    /// The on-chain model id.
+    pub id: B256,
+    /// How to run it. The template (input schema, output type) is read from
+    /// the content store by the CID the engine stores for the model.
+    pub runner: RunnerConfig,
+}
+
+/// When a task is worth solving: the whitepaper's profitability rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// Least `fee − model fee + expected reward` (wei of DML) for which the
+    /// solver runs a task.
+    pub min_profit: U256,
+    /// Most tasks waiting to be run; new tasks beyond it are skipped.
+    pub max_queue: usize,
+    /// Also rerun other solvers' solutions on served models and contest the
+    /// wrong ones (and vote on contestations).
+    pub verify: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy { min_profit: U256::ZERO, max_queue: 1_000, verify: true }
+    }
+}
+
+/// The whole configuration of one solver.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolverConfig {
+    /// Ethereum JSON-RPC over HTTP.
+    pub rpc_url: String,
+    /// Ethereum JSON-RPC over WebSocket, for new-block notifications; without
+    /// it the solver polls every `poll_interval_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_url: Option<String>,
+    /// The kubo-compatible content API (`/api/v0`), where outputs are pinned.
+    pub api_url: String,
+    /// The signing key (hex). Keep the config file private.
+    pub private_key: String,
+    /// Where the job database lives.
+    pub data_dir: PathBuf,
+    /// The engine's address; asked from `dml_getContracts` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<Address>,
+    /// Served models.
+    pub models: Vec<ServedModel>,
+    /// Which tasks to take.
+    #[serde(default)]
+    pub policy: Policy,
+    /// Stake to keep deposited (wei of DML); topped up from the wallet when
+    /// it falls below, and never below the engine's minimum.
+    #[serde(default)]
+    pub stake: U256,
+    /// Polling interval when there is no WebSocket (milliseconds).
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// Rebroadcast a sent transaction not mined after this long (milliseconds).
+    #[serde(default = "default_resend_after_ms")]
+    pub resend_after_ms: u64,
+    /// Most tasks per bulk reveal or bulk claim.
+    #[serde(default = "default_batch")]
+    pub max_batch: usize,
+    /// Serve Prometheus metrics here (`/metrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Deliberately return made-up outputs without running the model, and
+    /// check nobody's work (for demonstrating contestation and slashing on a
+    /// dev network only).
+    #[serde(default)]
+    pub malicious: bool,
+}
+
+fn default_poll_interval_ms() -> u64 {
+    250
+}
+
+fn default_resend_after_ms() -> u64 {
+    15_000
+}
+
+fn default_batch() -> usize {
+    16
+}
+
+impl SolverConfig {
+    /// Reads a TOML config file.
+    pub fn load(path: &Path) -> Result<Self, SolverError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SolverError::Config(format!("reading {}: {e}", path.display())))?;
+        let config: SolverConfig =
+            toml::from_str(&text).map_err(|e| SolverError::Config(format!("{}: {e}", path.display())))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), SolverError> {
+        if self.models.is_empty() {
+            return Err(SolverError::Config("no models to serve".into()));
+        }
+        if self.max_batch == 0 {
+            return Err(SolverError::Config("max_batch must be at least 1".into()));
+        }
+        self.signer()?;
+        Ok(())
+    }
+
+    /// The signer of the configured key.
+    pub fn signer(&self) -> Result<alloy_signer_local::PrivateKeySigner, SolverError> {
+        self.private_key
+            .trim()
+            .parse()
+            .map_err(|_| SolverError::Config("private_key is not a 32-byte hex key".into()))
+    }
+
+    /// The polling interval.
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms.max(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+    fn sample() -> String {
+        format!(
+            r#"
+rpc_url = "http://127.0.0.1:8545"
+api_url = "http://127.0.0.1:5001"
+private_key = "{KEY}"
+data_dir = "/tmp/solver"
+
+[[models]]
+id = "0x{}"
+runner = {{ type = "builtin" }}
+
+[[models]]
+id = "0x{}"
+runner = {{ type = "cog", url = "http://127.0.0.1:5000" }}
+"#,
+            "11".repeat(32),
+            "22".repeat(32)
+        )
+    }
+
+    #[test]
+    fn parses_a_minimal_file_with_defaults() {
+        let config: SolverConfig = toml::from_str(&sample()).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.models.len(), 2);
+        assert_eq!(config.models[0].runner, RunnerConfig::Builtin { weights_dir: None, threads: 1 });
+        assert_eq!(config.models[1].runner, RunnerConfig::Cog { url: "http://127.0.0.1:5000".into(), timeout_secs: 120 });
+        assert_eq!(config.policy, Policy::default());
+        assert_eq!(config.poll_interval(), Duration::from_millis(250));
+        assert_eq!(
+            config.signer().unwrap().address(),
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap()
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_keys_bad_keys_and_no_models() {
+        let unknown = sample().replace("data_dir", "dta_dir");
+        assert!(toml::from_str::<SolverConfig>(&unknown).is_err());
+        let mut config: SolverConfig = toml::from_str(&sample()).unwrap();
+        config.private_key = "0x1234".into();
+        assert!(matches!(config.validate(), Err(SolverError::Config(m)) if m.contains("private_key")));
+        config.private_key = KEY.into();
+        config.models.clear();
+        assert!(matches!(config.validate(), Err(SolverError::Config(m)) if m.contains("no models")));
+    }
+}
