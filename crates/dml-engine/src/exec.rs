@@ -1190,6 +1190,12 @@ impl<S: Storage> Exec<'_, '_, S> {
         // solver separately.
         if !minted.is_zero() {
             self.mint(engine, minted)?;
+            self.emit(IEngine::RewardsMinted {
+                task: id,
+                solver: solver_reward,
+                treasury: treasury_reward,
+                liquidity: liquidity_reward,
+            });
         }
         if !(solver_fee + solver_reward).is_zero() {
             self.transfer(engine, solver, solver_fee + solver_reward)?;

@@ -90,12 +90,18 @@ fn rewards_are_minted_only_for_models_whose_rate_governance_set() {
     let supply = w.total_supply();
     w.claim(a).unwrap();
     assert_eq!(w.total_supply(), supply, "unrated model: nothing minted");
+    let minted_topic = <IEngine::RewardsMinted as alloy_sol_types::SolEvent>::SIGNATURE_HASH;
+    assert!(!w.last_logs.iter().any(|l| l.topics[0] == minted_topic), "no RewardsMinted without a mint");
 
     let solver_before = w.balance(solver);
     let reward = w.engine(solver, IEngine::getRewardCall {}).unwrap();
     assert_eq!(reward, ONE_DML, "the first reward is one DML");
     let fees_before = w.accrued_fees();
     w.claim(b).unwrap();
+    let log = w.last_logs.iter().find(|l| l.topics[0] == minted_topic).expect("RewardsMinted");
+    assert_eq!(log.topics[1], b);
+    let shares = <(U256, U256, U256) as alloy_sol_types::SolValue>::abi_decode_params(&log.data).unwrap();
+    assert_eq!(shares, (reward * wei(8) / wei(10), reward / wei(10), reward / wei(10)));
     assert_eq!(w.total_supply(), supply + reward);
     assert_eq!(w.emitted(), reward);
     assert_eq!(w.balance(solver), solver_before + reward * wei(8) / wei(10));

@@ -89,7 +89,8 @@ alloy_sol_types::sol! {
         event LiquidityRewardPercentageChanged(uint256 indexed amount);
         /// The staking pool that receives the liquidity share changed.
         event LiquidityPoolTransferred(address indexed to);
-        /// Rewards for the treasury or the liquidity pool were minted and held.
+        /// New DML minted for a paid task: the solver's share (paid with the
+        /// fee) and the treasury's and liquidity pool's (held by the engine).
         event RewardsMinted(bytes32 indexed task, uint256 solver, uint256 treasury, uint256 liquidity);
         /// Accrued treasury fees were paid out.
         event AccruedFeesWithdrawn(address indexed to, uint256 amount);
