@@ -693,6 +693,7 @@ impl Solver {
         };
         let mut commits = Vec::new();
         let mut reveals = Vec::new();
+        let mut early_reveals = Vec::new();
         let mut claims = Vec::new();
         for mut job in ready {
             match job.phase.clone() {
@@ -705,10 +706,16 @@ impl Solver {
                         self.persist(&[job])?;
                     }
                 }
-                Phase::Committed { block } if windows.head > block => {
+                Phase::Committed { block } => {
                     let solution = self.chain.view(IEngine::solutionsCall { taskid: job.task }).await?;
-                    if solution.validator.is_zero() {
+                    if solution.validator.is_zero() && windows.head > block {
                         reveals.push(job);
+                    } else if solution.validator.is_zero() {
+                        // The commitment is in the head block. A transaction
+                        // sent now lands in a later one; nodes that simulate
+                        // against the next block accept it at once (an idle
+                        // dev chain mines no block otherwise).
+                        early_reveals.push(job);
                     } else {
                         job.advance(Phase::Settling);
                         self.persist(&[job])?;
@@ -723,8 +730,9 @@ impl Solver {
             }
         }
         self.send_commits(commits).await?;
-        self.send_batches(Action::Reveal, reveals).await?;
-        self.send_batches(Action::Claim, claims).await?;
+        self.send_batches(Action::Reveal, reveals, false).await?;
+        self.send_batches(Action::Reveal, early_reveals, true).await?;
+        self.send_batches(Action::Claim, claims, false).await?;
         Ok(())
     }
 
@@ -757,7 +765,10 @@ impl Solver {
     /// Reveals or claims in bulk calls of up to `max_batch`; a batch whose
     /// estimate reverts is retried one task at a time, so one bad task cannot
     /// hold the others back.
-    async fn send_batches(&mut self, action: Action, jobs: Vec<Job>) -> Result<(), SolverError> {
+    ///
+    /// An `early` reveal whose estimate fails is left as it is, to be tried
+    /// again once a later block exists.
+    async fn send_batches(&mut self, action: Action, jobs: Vec<Job>, early: bool) -> Result<(), SolverError> {
         for chunk in jobs.chunks(self.config.max_batch) {
             let mut batch = chunk.to_vec();
             if batch.len() > 1 && self.send_one_call(action, &mut batch).await.is_ok() {
@@ -765,8 +776,12 @@ impl Solver {
             }
             for job in chunk {
                 let mut single = vec![job.clone()];
-                if let Err(e) = self.send_one_call(action, &mut single).await {
-                    self.on_send_error(single, action, e)?;
+                match self.send_one_call(action, &mut single).await {
+                    Ok(_) => {}
+                    Err(SolverError::Revert(reason)) if early => {
+                        debug!(task = %job.task, %reason, "reveal must wait for a later block");
+                    }
+                    Err(e) => self.on_send_error(single, action, e)?,
                 }
             }
         }
