@@ -204,7 +204,8 @@ impl ChainClient {
             access_list: Default::default(),
             input: calldata.into(),
         };
-        let signature = self.signer.sign_hash_sync(&tx.signature_hash()).map_err(|e| SolverError::Rpc(e.to_string()))?;
+        let signature =
+            self.signer.sign_hash_sync(&tx.signature_hash()).map_err(|e| SolverError::Rpc(e.to_string()))?;
         let signed = std::mem::take(&mut tx).into_signed(signature);
         let hash = *signed.hash();
         let envelope = TxEnvelope::from(signed);
@@ -217,7 +218,9 @@ impl ChainClient {
             Ok(_) => Ok(()),
             Err(e) => {
                 let text = e.to_string().to_lowercase();
-                if text.contains("already known") || text.contains("known transaction") || text.contains("nonce too low")
+                if text.contains("already known")
+                    || text.contains("known transaction")
+                    || text.contains("nonce too low")
                 {
                     Ok(())
                 } else {

@@ -157,10 +157,7 @@ impl SolverConfig {
 
     /// The signer of the configured key.
     pub fn signer(&self) -> Result<alloy_signer_local::PrivateKeySigner, SolverError> {
-        self.private_key
-            .trim()
-            .parse()
-            .map_err(|_| SolverError::Config("private_key is not a 32-byte hex key".into()))
+        self.private_key.trim().parse().map_err(|_| SolverError::Config("private_key is not a 32-byte hex key".into()))
     }
 
     /// The polling interval.
@@ -202,7 +199,10 @@ runner = {{ type = "cog", url = "http://127.0.0.1:5000" }}
         config.validate().unwrap();
         assert_eq!(config.models.len(), 2);
         assert_eq!(config.models[0].runner, RunnerConfig::Builtin { weights_dir: None, threads: 1 });
-        assert_eq!(config.models[1].runner, RunnerConfig::Cog { url: "http://127.0.0.1:5000".into(), timeout_secs: 120 });
+        assert_eq!(
+            config.models[1].runner,
+            RunnerConfig::Cog { url: "http://127.0.0.1:5000".into(), timeout_secs: 120 }
+        );
         assert_eq!(config.policy, Policy::default());
         assert_eq!(config.poll_interval(), Duration::from_millis(250));
         assert_eq!(

@@ -834,32 +834,41 @@ impl Solver {
         let contestation = self.chain.view(IEngine::contestationsCall { taskid: job.task }).await?;
         let ours_disagrees = job.output_cid.as_ref().is_some_and(|cid| *cid != solution.cid);
         let result = if contestation.validator.is_zero() {
+            let claimable_at = solution.blocktime + w.min_claim;
             if solution.validator == me {
-                if w.now >= solution.blocktime + w.min_claim {
+                if w.now >= claimable_at {
                     return Ok(Some(job));
                 }
+                // Nothing to do before the window closes but watch for a
+                // contestation: look again in a second or at the window's end.
+                self.defer(task, (claimable_at.saturating_mul(1000)).min(now_ms() + 1_000));
                 return Ok(None);
             }
-            if !(ours_disagrees && self.verifies()) || w.now >= solution.blocktime + w.min_claim {
+            if !(ours_disagrees && self.verifies()) || w.now >= claimable_at {
+                self.defer(task, now_ms() + 1_000);
                 return Ok(None);
             }
             self.metrics.mismatches.get_or_create(&self.label).inc();
             info!(task = %job.task, solver = %solution.validator, "solution differs from ours: contesting");
-            self.send(Action::Contest, std::slice::from_mut(&mut job), IEngine::submitContestationCall {
-                taskid_: task,
-            })
+            self.send(
+                Action::Contest,
+                std::slice::from_mut(&mut job),
+                IEngine::submitContestationCall { taskid_: task },
+            )
             .await
         } else if w.now >= contestation.blocktime + w.vote_period {
             let involved = contestation.validator == me
                 || solution.validator == me
                 || self.chain.view(IEngine::contestationVotedCall { taskid: job.task, addr: me }).await?;
             if !involved {
+                self.defer(task, now_ms() + 1_000);
                 return Ok(None);
             }
-            self.send(Action::Finish, std::slice::from_mut(&mut job), IEngine::contestationVoteFinishCall {
-                taskid_: task,
-                amnt_: FINISH_BATCH,
-            })
+            self.send(
+                Action::Finish,
+                std::slice::from_mut(&mut job),
+                IEngine::contestationVoteFinishCall { taskid_: task, amnt_: FINISH_BATCH },
+            )
             .await
         } else {
             if job.output_cid.is_none()
@@ -867,13 +876,15 @@ impl Solver {
                 || self.chain.view(IEngine::contestationVotedCall { taskid: job.task, addr: me }).await?
                 || self.chain.view(IEngine::validatorCanVoteCall { addr_: me, taskid_: job.task }).await? != U256::ZERO
             {
+                self.defer(task, now_ms() + 1_000);
                 return Ok(None);
             }
             info!(task = %job.task, yea = ours_disagrees, "voting on a contestation");
-            self.send(Action::Vote, std::slice::from_mut(&mut job), IEngine::voteOnContestationCall {
-                taskid_: task,
-                yea_: ours_disagrees,
-            })
+            self.send(
+                Action::Vote,
+                std::slice::from_mut(&mut job),
+                IEngine::voteOnContestationCall { taskid_: task, yea_: ours_disagrees },
+            )
             .await
         };
         match result {
@@ -887,6 +898,14 @@ impl Solver {
                 Ok(None)
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Skips a job's steps until `until_ms` (in memory only: a restart
+    /// simply looks again at once).
+    fn defer(&mut self, task: B256, until_ms: u64) {
+        if let Some(job) = self.jobs.get_mut(&task) {
+            job.retry_at_ms = job.retry_at_ms.max(until_ms);
         }
     }
 
@@ -915,7 +934,8 @@ impl Solver {
             return Ok(());
         }
         info!(staked = %validator.staked, %amount, "depositing stake");
-        match self.send(Action::Stake, &mut [], IEngine::validatorDepositCall { validator_: me, amount_: amount }).await {
+        match self.send(Action::Stake, &mut [], IEngine::validatorDepositCall { validator_: me, amount_: amount }).await
+        {
             Ok(_) | Err(SolverError::Revert(_)) => Ok(()),
             Err(e) => Err(e),
         }

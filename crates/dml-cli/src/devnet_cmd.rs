@@ -1,0 +1,299 @@
+//! `dml devnet`: the whole network in one process — the dev chain, the
+//! content store and gateway, the built-in models registered with rewards,
+//! and N solvers staked and serving them.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use alloy_primitives::{hex, Address, Bytes, B256, U256};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolValue;
+use anyhow::Context;
+use dml_content::{AddOptions, ContentClient, ContentServer, ServerConfig};
+use dml_models::template::builtin_templates;
+use dml_primitives::{IEngine, ONE_DML};
+use dml_solver::chain::ChainClient;
+use dml_solver::{BuiltinCache, Metrics, RunnerConfig, ServedModel, SolverConfig};
+use serde_json::json;
+
+/// Run the whole network on this machine: dev chain, content store and
+/// gateway, the built-in models and N solvers.
+#[derive(Debug, clap::Args)]
+pub struct DevnetArgs {
+    /// Number of solvers (dev accounts 1..=N).
+    #[arg(long, default_value_t = 3)]
+    pub solvers: u32,
+    /// How many of the solvers return wrong outputs on purpose.
+    #[arg(long, default_value_t = 0)]
+    pub malicious: u32,
+    /// Keep chain, content and solver state here across restarts (default: a temporary directory).
+    #[arg(long, env = "DML_DEVNET_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// JSON-RPC port (HTTP and WebSocket).
+    #[arg(long, default_value_t = 8545)]
+    pub rpc_port: u16,
+    /// Kubo-compatible API port.
+    #[arg(long, default_value_t = 5001)]
+    pub api_port: u16,
+    /// Gateway port.
+    #[arg(long, default_value_t = 8080)]
+    pub gateway_port: u16,
+    /// Prometheus metrics port of the solvers (0: any free port).
+    #[arg(long, default_value_t = 9464)]
+    pub metrics_port: u16,
+    /// Seconds a solution waits before it can be claimed (the contestation window).
+    #[arg(long, default_value_t = 10)]
+    pub claim_window: u64,
+    /// Seconds a contestation's vote stays open.
+    #[arg(long, default_value_t = 10)]
+    pub vote_period: u64,
+    /// Start the emission curve this many days ago, so the network has a
+    /// reward target to catch up with and tasks earn rewards (0: now; then
+    /// the first task earns 1 DML and later ones nearly nothing until the
+    /// target grows past what was emitted).
+    #[arg(long, default_value_t = 30)]
+    pub emission_age_days: u64,
+    /// Stake each solver keeps deposited, in whole DML.
+    #[arg(long, default_value_t = 10)]
+    pub solver_stake: u64,
+    /// Directory with the built-in models' weights (default: $DML_WEIGHTS_DIR or ~/.cache/dml/weights).
+    #[arg(long)]
+    pub weights_dir: Option<PathBuf>,
+    /// Print the network's details as one JSON object (for scripts).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One registered model.
+struct RegisteredModel {
+    name: String,
+    id: B256,
+    template_cid: String,
+}
+
+/// Runs the dev network until Ctrl-C or SIGTERM.
+pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
+    crate::init_logging();
+    if args.malicious > args.solvers {
+        anyhow::bail!("--malicious {} is more than --solvers {}", args.malicious, args.solvers);
+    }
+    if args.solvers > 9 {
+        anyhow::bail!("--solvers is at most 9 (dev accounts 1..=9; account 0 is the owner)");
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
+    let _temp;
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let temp = tempfile::tempdir().context("creating a temporary directory")?;
+            let path = temp.path().to_path_buf();
+            _temp = temp;
+            path
+        }
+    };
+    let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    // The chain, with short windows so a task settles within a minute.
+    let mut node_config = dml_chain::NodeConfig {
+        rpc_address: SocketAddr::new(localhost, args.rpc_port),
+        data_dir: args.data_dir.as_ref().map(|_| data_dir.join("chain")),
+        ..Default::default()
+    };
+    let engine = &mut node_config.genesis.engine;
+    engine.min_claim_solution_time = args.claim_window;
+    engine.min_contestation_vote_period_time = args.vote_period;
+    engine.min_retraction_wait_time = 60;
+    engine.exit_validator_min_unlock_time = 60;
+    if args.data_dir.as_ref().is_none_or(|d| !d.join("chain").exists()) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        engine.start_time = Some(now.saturating_sub(args.emission_age_days * 86_400));
+    }
+    let node = dml_chain::spawn(node_config).await.context("starting the dev chain")?;
+    let (signers, contracts, chain_id) = {
+        let chain = node.shared().chain();
+        (chain.dev_signers().to_vec(), chain.contracts(), chain.chain_id())
+    };
+
+    // The content store and gateway.
+    let content_config = ServerConfig {
+        api_addr: SocketAddr::new(localhost, args.api_port),
+        gateway_addr: SocketAddr::new(localhost, args.gateway_port),
+        data_dir: data_dir.join("content"),
+        ..ServerConfig::default()
+    };
+    let content = ContentServer::start(&content_config).await.context("starting the content store")?;
+    let api_url = content.api_url();
+    let gateway_url = format!("http://{}", content.gateway_addr());
+
+    // The built-in models, registered by account 0 (the owner) with rewards on.
+    let owner = ChainClient::connect(&node.http_url(), signers[0].clone(), None).await?;
+    let content_client = ContentClient::new(api_url.clone());
+    let models = register_builtin_models(&owner, &content_client).await?;
+
+    // The solvers: dev accounts 1..=N, the last K malicious.
+    let metrics = Metrics::new();
+    let (metrics_addr, _metrics_task) = metrics.serve(SocketAddr::new(localhost, args.metrics_port)).await?;
+    let cache = BuiltinCache::default();
+    let mut solvers = Vec::new();
+    for i in 1..=args.solvers {
+        let malicious = i > args.solvers - args.malicious;
+        let signer: &PrivateKeySigner = &signers[i as usize];
+        let config = SolverConfig {
+            rpc_url: node.http_url(),
+            ws_url: Some(node.ws_url()),
+            api_url: api_url.clone(),
+            private_key: hex::encode_prefixed(signer.to_bytes()),
+            data_dir: data_dir.join(format!("solver-{i}")),
+            engine: Some(contracts.engine),
+            models: models
+                .iter()
+                .map(|m| ServedModel {
+                    id: m.id,
+                    runner: RunnerConfig::Builtin { weights_dir: args.weights_dir.clone(), threads: 1 },
+                })
+                .collect(),
+            policy: Default::default(),
+            stake: U256::from(args.solver_stake) * ONE_DML,
+            poll_interval_ms: 100,
+            resend_after_ms: 10_000,
+            max_batch: 16,
+            metrics_addr: None,
+            malicious,
+        };
+        let solver = dml_solver::spawn(config, metrics.clone(), cache.clone())
+            .await
+            .with_context(|| format!("starting solver {i}"))?;
+        solvers.push((solver, malicious));
+    }
+
+    let accounts: Vec<(Address, String)> =
+        signers.iter().map(|s| (s.address(), hex::encode_prefixed(s.to_bytes()))).collect();
+    if args.json {
+        let info = json!({
+            "rpc_url": node.http_url(),
+            "ws_url": node.ws_url(),
+            "api_url": api_url,
+            "gateway_url": gateway_url,
+            "metrics_url": format!("http://{metrics_addr}/metrics"),
+            "chain_id": chain_id,
+            "engine": contracts.engine,
+            "token": contracts.token,
+            "data_dir": data_dir,
+            "accounts": accounts.iter().map(|(a, k)| json!({"address": a, "private_key": k})).collect::<Vec<_>>(),
+            "models": models.iter().map(|m| json!({"name": m.name, "id": m.id, "template_cid": m.template_cid})).collect::<Vec<_>>(),
+            "solvers": solvers.iter().map(|(s, malicious)| json!({"address": s.address(), "malicious": malicious})).collect::<Vec<_>>(),
+        });
+        println!("{info}");
+    } else {
+        print_banner(&node, chain_id, &contracts, &api_url, &gateway_url, metrics_addr, &accounts, &models, &solvers);
+    }
+
+    tokio::select! {
+        _ = crate::shutdown_signal() => {}
+        _ = async {
+            loop {
+                if solvers.iter().any(|(s, _)| s.is_finished()) { break; }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        } => tracing::error!("a solver stopped; shutting the network down"),
+    }
+    tracing::info!("shutting down");
+    for (solver, _) in solvers {
+        if let Err(e) = solver.shutdown().await {
+            tracing::warn!(error = %e, "solver stopped with an error");
+        }
+    }
+    let _ = content.shutdown().await;
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Pins each built-in template and registers it (once: a restarted devnet
+/// with `--data-dir` finds them registered), with the full reward rate.
+async fn register_builtin_models(owner: &ChainClient, content: &ContentClient) -> anyhow::Result<Vec<RegisteredModel>> {
+    let timeout = Duration::from_secs(30);
+    let mut models = Vec::new();
+    for template in builtin_templates() {
+        let pinned = content
+            .add_bytes("template.json", template.bytes.to_vec(), &AddOptions::default())
+            .await
+            .context("pinning a model template")?;
+        let cid = template.cid();
+        anyhow::ensure!(pinned.cid.to_string() == cid, "content store gave {} for template {cid}", pinned.cid);
+        let fee = U256::ZERO;
+        let addr = owner.address();
+        let cid_bytes = Bytes::from(pinned.cid.to_bytes());
+        let id = alloy_primitives::keccak256((owner.address(), addr, fee, cid_bytes).abi_encode_params());
+        let record = owner.view(IEngine::modelsCall { model: id }).await?;
+        if record.cid.is_empty() {
+            owner
+                .send_and_wait(
+                    IEngine::registerModelCall {
+                        addr_: addr,
+                        fee_: fee,
+                        template_: Bytes::from_static(template.bytes),
+                    },
+                    timeout,
+                )
+                .await
+                .with_context(|| format!("registering {}", template.template.name))?;
+            let record = owner.view(IEngine::modelsCall { model: id }).await?;
+            anyhow::ensure!(!record.cid.is_empty(), "model {} not found under id {id}", template.template.name);
+        }
+        if owner.view(IEngine::modelsCall { model: id }).await?.rate.is_zero() {
+            owner
+                .send_and_wait(IEngine::setSolutionMineableRateCall { model_: id, rate_: ONE_DML }, timeout)
+                .await
+                .context("enabling rewards")?;
+        }
+        models.push(RegisteredModel { name: template.template.name.clone(), id, template_cid: cid });
+    }
+    Ok(models)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_banner(
+    node: &dml_chain::NodeHandle,
+    chain_id: u64,
+    contracts: &dml_engine::ContractAddresses,
+    api_url: &str,
+    gateway_url: &str,
+    metrics_addr: SocketAddr,
+    accounts: &[(Address, String)],
+    models: &[RegisteredModel],
+    solvers: &[(dml_solver::SolverHandle, bool)],
+) {
+    println!("DML devnet is running (chain id {chain_id}). Ctrl-C stops it.");
+    println!();
+    println!("  JSON-RPC   {}  (WebSocket {})", node.http_url(), node.ws_url());
+    println!("  IPFS API   {api_url}");
+    println!("  gateway    {gateway_url}/ipfs/<cid>");
+    println!("  metrics    http://{metrics_addr}/metrics");
+    println!("  engine     {}", contracts.engine);
+    println!("  token      {}", contracts.token);
+    println!();
+    println!("Models (registered by account 0, rewards enabled):");
+    for m in models {
+        println!("  {:<20} {}  template {}", m.name, m.id, m.template_cid);
+    }
+    println!();
+    println!("Solvers:");
+    for (solver, malicious) in solvers {
+        println!("  {}{}", solver.address(), if *malicious { "  (malicious)" } else { "" });
+    }
+    println!();
+    println!("Dev accounts (1,000 DML and 10,000 ETH each; keys of the standard test mnemonic):");
+    for (i, (address, key)) in accounts.iter().enumerate() {
+        println!("  ({i}) {address}  {key}");
+    }
+    println!();
+    println!("Try, in another terminal:");
+    println!("  dml task submit --dev-account 9 --model textgenrnn --input '{{\"prompt\":\"Hello\",\"max_length\":60}}' --wait");
+    println!("  dml model list");
+    println!("  dml balance {}", accounts.get(1).map(|a| a.0).unwrap_or_default());
+}

@@ -1,0 +1,262 @@
+//! The whole network through the real binaries: `dml devnet` in one
+//! process, `dml task submit --wait` in another, the gateway over HTTP, and
+//! a malicious solver contested, outvoted and slashed.
+//!
+//! Needs the built-in model weights (`bash scripts/setup/models.sh`).
+
+mod devnet_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_sol_types::SolEvent;
+use devnet_support::*;
+use dml_primitives::{task_seed, IEngine, ONE_DML, WAD};
+
+fn dml(amount_milli: u64) -> U256 {
+    U256::from(amount_milli) * ONE_DML / U256::from(1000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_from_a_second_terminal_is_answered_and_served_by_the_gateway() {
+    if !weights_present() {
+        return;
+    }
+    let mut net = Devnet::start(&["--claim-window", "3", "--vote-period", "3"]);
+    assert_eq!(net.solvers().len(), 3, "three solvers by default");
+    let input = r#"{"prompt":"The network","max_length":40,"temperature":0.5}"#;
+
+    // The second terminal: submit and wait for the output.
+    let submitted = net.dml(9, &["task", "submit", "--model", "textgenrnn", "--input", input, "--wait"]);
+    assert_ok(&submitted, "dml task submit --wait");
+    let printed = submitted.stdout.clone();
+
+    // Which task it was: the owner's only TaskSubmitted log.
+    let client = net.client(9).await;
+    let head = client.block_number().await.unwrap();
+    let logs = client.logs(0, head).await.unwrap();
+    let tasks: Vec<IEngine::TaskSubmitted> = logs
+        .iter()
+        .filter_map(|log| IEngine::TaskSubmitted::decode_log_data(log.data()).ok())
+        .filter(|event| event.sender == net.address(9))
+        .collect();
+    assert_eq!(tasks.len(), 1);
+    let task = tasks[0].id;
+
+    // The bytes equal what `dml model run` writes for that input and seed.
+    let local = std::process::Command::new(DML)
+        .args(["model", "run", "textgenrnn", "--input", input, "--seed", &task_seed(task).to_string()])
+        .output()
+        .unwrap();
+    assert_ok(&local, "dml model run");
+    assert_eq!(printed, local.stdout, "the network's answer is the model's output for the task seed");
+
+    // The solution CID is the `ipfs add` CID of those bytes, served by the gateway.
+    let solution = client.view(IEngine::solutionsCall { taskid: task }).await.unwrap();
+    let cid = dml_content::Cid::from_bytes(&solution.cid).unwrap();
+    assert_eq!(cid, dml_content::cid_v0(&local.stdout));
+    let url = format!("{}/ipfs/{cid}", net.str("gateway_url"));
+    let served = reqwest::get(&url).await.unwrap();
+    assert!(served.status().is_success(), "{url}: {}", served.status());
+    assert_eq!(served.bytes().await.unwrap().as_ref(), local.stdout.as_slice());
+
+    // The input and the template are served by the CIDs the engine stores.
+    let record = client.view(IEngine::tasksCall { taskid: task }).await.unwrap();
+    let input_cid = dml_content::Cid::from_bytes(&record.cid).unwrap();
+    let served_input = reqwest::get(format!("{}/ipfs/{input_cid}", net.str("gateway_url"))).await.unwrap();
+    assert_eq!(served_input.bytes().await.unwrap().as_ref(), input.as_bytes());
+    let model = client.view(IEngine::modelsCall { model: net.model_id("textgenrnn") }).await.unwrap();
+    let template_cid = dml_content::Cid::from_bytes(&model.cid).unwrap();
+    let template = reqwest::get(format!("{}/ipfs/{template_cid}", net.str("gateway_url"))).await.unwrap();
+    assert!(template.status().is_success());
+
+    // After the claim window the solver claims: the task is paid.
+    let paid = eventually(Duration::from_secs(60), "the claim", || async {
+        let s = client.view(IEngine::solutionsCall { taskid: task }).await.unwrap();
+        s.claimed.then_some(s.validator)
+    })
+    .await;
+    assert!(net.solvers().iter().any(|(a, _)| *a == paid));
+    assert!(net.proc.child.id() > 0);
+    net.proc.terminate();
+}
+
+/// What the engine's rules pay out, recomputed from the logs.
+#[derive(Default, Debug)]
+struct Expected {
+    /// Change of balance + stake per solver.
+    delta: BTreeMap<Address, i128>,
+}
+
+impl Expected {
+    fn add(&mut self, who: Address, amount: U256) {
+        *self.delta.entry(who).or_default() += amount.to::<u128>() as i128;
+    }
+    fn sub(&mut self, who: Address, amount: U256) {
+        *self.delta.entry(who).or_default() -= amount.to::<u128>() as i128;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
+    if !weights_present() {
+        return;
+    }
+    let mut net = Devnet::start(&["--malicious", "1", "--claim-window", "8", "--vote-period", "6"]);
+    let solvers = net.solvers();
+    let cheat = solvers.iter().find(|(_, m)| *m).unwrap().0;
+    let honest: Vec<Address> = solvers.iter().filter(|(_, m)| !*m).map(|(a, _)| *a).collect();
+    assert_eq!(honest.len(), 2);
+    let owner = net.client(9).await;
+    let reader = net.client(0).await;
+
+    // Every solver has staked before the first task.
+    eventually(Duration::from_secs(30), "the solvers' stakes", || async {
+        for (solver, _) in &solvers {
+            if reader.view(IEngine::validatorsCall { addr: *solver }).await.unwrap().staked.is_zero() {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let mut before = BTreeMap::new();
+    for who in solvers.iter().map(|(a, _)| *a).chain([net.address(9)]) {
+        before.insert(who, holdings(&reader, who).await);
+    }
+    let start_block = reader.block_number().await.unwrap() + 1;
+
+    // Four paid tasks; textgenrnn with 300 characters takes the honest
+    // solvers long enough that the cheat (who runs nothing) reveals first.
+    let model = net.model_id("textgenrnn");
+    let fee = dml(500);
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let input = format!(r#"{{"prompt":"Task number {i}","max_length":300}}"#);
+        owner
+            .send_and_wait(
+                IEngine::submitTaskCall {
+                    version_: 0,
+                    owner_: net.address(9),
+                    model_: model,
+                    fee_: fee,
+                    input_: Bytes::from(input.into_bytes()),
+                },
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    let head = reader.block_number().await.unwrap();
+    for log in reader.logs(start_block, head).await.unwrap() {
+        if let Ok(e) = IEngine::TaskSubmitted::decode_log_data(log.data()) {
+            tasks.push(e.id);
+        }
+    }
+    assert_eq!(tasks.len(), 4);
+
+    // Wait for every task to end: claimed, or its contestation resolved.
+    let ended: BTreeSet<B256> = eventually(Duration::from_secs(150), "every task to end", || async {
+        let head = reader.block_number().await.unwrap();
+        let mut ended = BTreeSet::new();
+        for log in reader.logs(start_block, head).await.unwrap() {
+            if let Ok(e) = IEngine::SolutionClaimed::decode_log_data(log.data()) {
+                ended.insert(e.task);
+            }
+            if let Ok(e) = IEngine::ContestationResolved::decode_log_data(log.data()) {
+                ended.insert(e.task);
+            }
+        }
+        (ended.len() == tasks.len()).then_some(ended)
+    })
+    .await;
+    assert_eq!(ended.len(), 4, "{}", net.log());
+    // Let the last finish batches and claims land.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Recompute every payout from the engine's rules and the logs.
+    let head = reader.block_number().await.unwrap();
+    let all_logs = reader.logs_with(start_block, head, None).await.unwrap();
+    let slash = reader.view(IEngine::getSlashAmountCall {}).await.unwrap();
+    assert!(!slash.is_zero(), "slashing is live on the devnet");
+    let fee_pct = reader.view(IEngine::solutionFeePercentageCall {}).await.unwrap();
+    let mut expected = Expected::default();
+    let mut cheat_tasks = 0;
+    for task in &tasks {
+        let solution = reader.view(IEngine::solutionsCall { taskid: *task }).await.unwrap();
+        let contestation = reader.view(IEngine::contestationsCall { taskid: *task }).await.unwrap();
+        let output_is_honest = solution.validator != cheat;
+        if !output_is_honest {
+            cheat_tasks += 1;
+        }
+        if contestation.validator.is_zero() {
+            assert!(output_is_honest, "every forged solution is contested");
+            assert!(solution.claimed);
+            // Fee (model fee 0) less the treasury's share, plus the minted reward.
+            let kept = fee * (U256::from(WAD) - fee_pct) / U256::from(WAD);
+            expected.add(solution.validator, kept);
+            let minted = all_logs
+                .iter()
+                .filter_map(|l| IEngine::RewardsMinted::decode_log_data(l.data()).ok())
+                .find(|e| e.task == *task)
+                .expect("rewards minted for a claimed task");
+            expected.add(solution.validator, minted.solver);
+            continue;
+        }
+        // Contested: only forged solutions, contested by an honest solver.
+        assert!(!output_is_honest, "an honest solution was contested");
+        assert!(honest.contains(&contestation.validator));
+        let mut yeas = vec![contestation.validator];
+        let mut nays = vec![solution.validator];
+        for vote in all_logs.iter().filter_map(|l| IEngine::ContestationVote::decode_log_data(l.data()).ok()) {
+            if vote.task == *task && vote.addr != contestation.validator && vote.addr != solution.validator {
+                if vote.yea {
+                    yeas.push(vote.addr)
+                } else {
+                    nays.push(vote.addr)
+                }
+            }
+        }
+        assert!(!nays.iter().any(|n| honest.contains(n)), "no honest solver voted for a forged output");
+        let resolved = all_logs
+            .iter()
+            .filter_map(|l| IEngine::ContestationResolved::decode_log_data(l.data()).ok())
+            .find(|e| e.task == *task)
+            .expect("resolved");
+        assert!(resolved.contestationWon, "the honest majority wins");
+        assert_eq!((resolved.yeas, resolved.nays), (U256::from(yeas.len()), U256::from(nays.len())));
+        // Losers lose one slash each; half the pot (rounded up) to the
+        // contester, the rest shared by the other yeas.
+        let pot = slash * U256::from(nays.len());
+        for loser in &nays {
+            expected.sub(*loser, slash);
+        }
+        if yeas.len() == 1 {
+            expected.add(yeas[0], pot);
+        } else {
+            let first = pot - pot / U256::from(2);
+            expected.add(yeas[0], first);
+            let each = (pot - first) / U256::from(yeas.len() - 1);
+            for other in &yeas[1..] {
+                expected.add(*other, each);
+            }
+        }
+        // The owner gets the whole fee back.
+        expected.add(net.address(9), fee);
+    }
+    assert!(cheat_tasks >= 1, "the cheat won no race, so nothing was contested:\n{}", net.log());
+    expected.sub(net.address(9), fee * U256::from(tasks.len()));
+
+    for (who, was) in &before {
+        let now = holdings(&reader, *who).await;
+        let delta = now.to::<u128>() as i128 - was.to::<u128>() as i128;
+        let want = expected.delta.get(who).copied().unwrap_or(0);
+        assert_eq!(delta, want, "{who}: balance + stake changed by {delta}, the rules say {want}");
+    }
+    assert!(expected.delta[&cheat] < 0, "the cheat was slashed");
+    for h in &honest {
+        assert!(expected.delta.get(h).copied().unwrap_or(0) > 0, "honest solver {h} earned");
+    }
+    net.proc.terminate();
+}
