@@ -6,7 +6,8 @@
 //! * `dml --version`: process start alone;
 //! * `dml balance`: start, connect, find the contracts, four views —
 //!   against one in-process `eth_blockNumber` round trip;
-//! * `dml balance --account`: the same with a keystore to decrypt (scrypt);
+//! * `dml balance --account`: the same with the signer a keystore (reads
+//!   take its declared address; nothing is decrypted);
 //! * `dml task submit --model ID|NAME`: resolve, validate, check, send and
 //!   wait for the receipt — against an in-process alloy `submitTask` with
 //!   receipt; by NAME with 1 and with 50 registered models (the name is
@@ -111,7 +112,7 @@ async fn main() {
     net.command(&["wallet", "import", "ops", "--private-key", &key]).env("DML_PASSWORD", "pw").output().unwrap();
     let keystore = time_command(&net, &["balance", "--account", "ops", "--json"], &[("DML_PASSWORD", "pw")], reps);
     rows.push(Row {
-        name: "dml balance --account (keystore)".into(),
+        name: "dml balance --account (keystore, read only)".into(),
         baseline: Some("eth_blockNumber"),
         samples: keystore,
     });
