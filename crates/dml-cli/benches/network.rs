@@ -70,20 +70,7 @@ async fn main() {
     for i in 0..tasks {
         let input = format!(r#"{{"prompt":"bench {i}","max_length":1,"temperature":0}}"#);
         let started = Instant::now();
-        let receipt = owner
-            .send_and_wait(
-                IEngine::submitTaskCall {
-                    version_: 0,
-                    owner_: owner.address(),
-                    model_: model_id,
-                    fee_: U256::ZERO,
-                    input_: Bytes::from(input.into_bytes()),
-                },
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-        let task = task_in_block(&owner, receipt.block).await;
+        let (task, _) = submit_task(&owner, model_id, U256::ZERO, input.as_bytes()).await;
         wait_solved(&owner, &[task]).await;
         let total = started.elapsed().as_secs_f64() * 1e3;
         let seeded = template
@@ -141,17 +128,6 @@ async fn main() {
     );
     println!("| sustained tasks/s ({burst} tasks, {burst_secs:.1} s) | {network_tps:.1} | {:.3}× the model alone ({model_tps:.0}/s) |", network_tps / model_tps);
     net.proc.terminate();
-}
-
-async fn task_in_block(client: &dml_solver::chain::ChainClient, block: u64) -> B256 {
-    client
-        .logs(block, block)
-        .await
-        .unwrap()
-        .iter()
-        .find_map(|l| IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
-        .expect("TaskSubmitted")
-        .id
 }
 
 /// Polls until every task has a solution.

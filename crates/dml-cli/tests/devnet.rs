@@ -9,7 +9,7 @@ mod devnet_support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolEvent;
 use devnet_support::*;
 use dml_primitives::{task_seed, IEngine, ONE_DML, WAD};
@@ -134,25 +134,7 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
     let mut tasks = Vec::new();
     for i in 0..4 {
         let input = format!(r#"{{"prompt":"Task number {i}","max_length":300}}"#);
-        owner
-            .send_and_wait(
-                IEngine::submitTaskCall {
-                    version_: 0,
-                    owner_: net.address(9),
-                    model_: model,
-                    fee_: fee,
-                    input_: Bytes::from(input.into_bytes()),
-                },
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
-    let head = reader.block_number().await.unwrap();
-    for log in reader.logs(start_block, head).await.unwrap() {
-        if let Ok(e) = IEngine::TaskSubmitted::decode_log_data(log.data()) {
-            tasks.push(e.id);
-        }
+        tasks.push(submit_task(&owner, model, fee, input.as_bytes()).await.0);
     }
     assert_eq!(tasks.len(), 4);
 

@@ -11,7 +11,6 @@ mod devnet_support;
 use std::time::Duration;
 
 use alloy_primitives::{Bytes, B256, U256};
-use alloy_sol_types::SolEvent;
 use devnet_support::*;
 use dml_content::{AddOptions, ContentClient};
 use dml_primitives::{IEngine, ONE_DML};
@@ -27,27 +26,7 @@ const COG_TEMPLATE: &str = r#"{
 }"#;
 
 async fn submit(owner: &ChainClient, model: B256, input: &str) -> B256 {
-    let receipt = owner
-        .send_and_wait(
-            IEngine::submitTaskCall {
-                version_: 0,
-                owner_: owner.address(),
-                model_: model,
-                fee_: ONE_DML / U256::from(10),
-                input_: Bytes::from(input.as_bytes().to_vec()),
-            },
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
-    owner
-        .logs(receipt.block, receipt.block)
-        .await
-        .unwrap()
-        .iter()
-        .find_map(|l| IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
-        .expect("TaskSubmitted")
-        .id
+    submit_task(owner, model, ONE_DML / U256::from(10), input.as_bytes()).await.0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ mod devnet_support;
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
-use alloy_primitives::{Bytes, B256, U256};
+use alloy_primitives::U256;
 use alloy_sol_types::SolEvent;
 use devnet_support::*;
 use dml_primitives::{IEngine, ONE_DML, WAD};
@@ -40,27 +40,7 @@ async fn a_solver_killed_in_each_phase_loses_nothing_and_sends_nothing_twice() {
     for (round, point) in points.iter().enumerate() {
         let mut doomed = start_solver(&net, 5, &data_dir, &extra, Some(point));
         let input = format!(r#"{{"prompt":"Round {round}","max_length":30}}"#);
-        let receipt = owner
-            .send_and_wait(
-                IEngine::submitTaskCall {
-                    version_: 0,
-                    owner_: net.address(9),
-                    model_: model,
-                    fee_: fee,
-                    input_: Bytes::from(input.into_bytes()),
-                },
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-        let task: B256 = owner
-            .logs(receipt.block, receipt.block)
-            .await
-            .unwrap()
-            .iter()
-            .find_map(|l| IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
-            .expect("TaskSubmitted")
-            .id;
+        let (task, submitted_in) = submit_task(&owner, model, fee, input.as_bytes()).await;
 
         // The failpoint kills the solver as `kill -9` would.
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -84,7 +64,7 @@ async fn a_solver_killed_in_each_phase_loses_nothing_and_sends_nothing_twice() {
         assert!(solver.terminate().success(), "clean stop on SIGTERM");
 
         let head = owner.block_number().await.unwrap();
-        let logs = owner.logs_with(receipt.block, head, None).await.unwrap();
+        let logs = owner.logs_with(submitted_in, head, None).await.unwrap();
         let minted = logs
             .iter()
             .filter_map(|l| IEngine::RewardsMinted::decode_log_data(l.data()).ok())

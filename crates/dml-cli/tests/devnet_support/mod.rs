@@ -240,3 +240,31 @@ pub fn start_solver(devnet: &Devnet, account: usize, data_dir: &Path, extra: &[&
     };
     Proc { child: command.spawn().expect("spawn dml solver") }
 }
+
+/// Sends `submitTask` from `owner` (who owns the task) and returns the task
+/// id, read from the `TaskSubmitted` log of the receipt's block, and that block.
+pub async fn submit_task(owner: &ChainClient, model: B256, fee: U256, input: &[u8]) -> (B256, u64) {
+    use alloy_sol_types::SolEvent;
+    let receipt = owner
+        .send_and_wait(
+            dml_primitives::IEngine::submitTaskCall {
+                version_: 0,
+                owner_: owner.address(),
+                model_: model,
+                fee_: fee,
+                input_: alloy_primitives::Bytes::copy_from_slice(input),
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    let task = owner
+        .logs(receipt.block, receipt.block)
+        .await
+        .unwrap()
+        .iter()
+        .find_map(|l| dml_primitives::IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
+        .expect("TaskSubmitted")
+        .id;
+    (task, receipt.block)
+}
