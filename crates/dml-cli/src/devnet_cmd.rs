@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use alloy_primitives::{hex, Address, Bytes, B256, U256};
 use alloy_signer_local::PrivateKeySigner;
-use alloy_sol_types::SolValue;
 use anyhow::Context;
 use dml_content::{AddOptions, ContentClient, ContentServer, ServerConfig};
 use dml_models::template::builtin_templates;
@@ -143,28 +142,25 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     for i in 1..=args.solvers {
         let malicious = i > args.solvers - args.malicious;
         let signer: &PrivateKeySigner = &signers[i as usize];
-        let config = SolverConfig {
-            rpc_url: node.http_url(),
-            ws_url: Some(node.ws_url()),
-            api_url: api_url.clone(),
-            private_key: hex::encode_prefixed(signer.to_bytes()),
-            data_dir: data_dir.join(format!("solver-{i}")),
-            engine: Some(contracts.engine),
-            models: models
-                .iter()
-                .map(|m| ServedModel {
-                    id: m.id,
-                    runner: RunnerConfig::Builtin { weights_dir: args.weights_dir.clone(), threads: 1 },
-                })
-                .collect(),
-            policy: Default::default(),
-            stake: U256::from(args.solver_stake) * ONE_DML,
-            poll_interval_ms: 100,
-            resend_after_ms: 10_000,
-            max_batch: 16,
-            metrics_addr: None,
-            malicious,
-        };
+        let mut config = SolverConfig::new(
+            node.http_url(),
+            api_url.clone(),
+            hex::encode_prefixed(signer.to_bytes()),
+            data_dir.join(format!("solver-{i}")),
+        );
+        config.ws_url = Some(node.ws_url());
+        config.engine = Some(contracts.engine);
+        config.models = models
+            .iter()
+            .map(|m| ServedModel {
+                id: m.id,
+                runner: RunnerConfig::Builtin { weights_dir: args.weights_dir.clone(), threads: 1 },
+            })
+            .collect();
+        config.stake = U256::from(args.solver_stake) * ONE_DML;
+        config.poll_interval_ms = 100;
+        config.resend_after_ms = 10_000;
+        config.malicious = malicious;
         let solver = dml_solver::spawn(config, metrics.clone(), cache.clone())
             .await
             .with_context(|| format!("starting solver {i}"))?;
@@ -228,7 +224,8 @@ async fn register_builtin_models(owner: &ChainClient, content: &ContentClient) -
         let fee = U256::ZERO;
         let addr = owner.address();
         let cid_bytes = Bytes::from(pinned.cid.to_bytes());
-        let id = alloy_primitives::keccak256((owner.address(), addr, fee, cid_bytes).abi_encode_params());
+        let model = dml_primitives::Model { fee, addr, rate: U256::ZERO, cid: cid_bytes };
+        let id = owner.view(IEngine::hashModelCall { o_: model, sender_: owner.address() }).await?;
         let record = owner.view(IEngine::modelsCall { model: id }).await?;
         if record.cid.is_empty() {
             owner

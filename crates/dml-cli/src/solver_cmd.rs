@@ -59,22 +59,12 @@ impl SolverArgs {
     pub fn config(&self) -> anyhow::Result<SolverConfig> {
         let mut config = match &self.config {
             Some(path) => SolverConfig::load(path)?,
-            None => SolverConfig {
-                rpc_url: "http://127.0.0.1:8545".into(),
-                ws_url: None,
-                api_url: "http://127.0.0.1:5001".into(),
-                private_key: String::new(),
-                data_dir: PathBuf::from("dml-solver"),
-                engine: None,
-                models: Vec::new(),
-                policy: Default::default(),
-                stake: U256::ZERO,
-                poll_interval_ms: 250,
-                resend_after_ms: 15_000,
-                max_batch: 16,
-                metrics_addr: None,
-                malicious: false,
-            },
+            None => SolverConfig::new(
+                "http://127.0.0.1:8545".into(),
+                "http://127.0.0.1:5001".into(),
+                String::new(),
+                PathBuf::from("dml-solver"),
+            ),
         };
         if let Some(v) = &self.rpc_url {
             config.rpc_url = v.clone();

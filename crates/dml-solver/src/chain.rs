@@ -5,7 +5,7 @@
 use alloy_consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_eips::BlockNumberOrTag;
-use alloy_network::{Ethereum, TransactionResponse};
+use alloy_network::Ethereum;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_provider::{Provider, RootProvider};
 use alloy_rpc_types_eth::{Filter, Log, TransactionRequest};
@@ -156,12 +156,6 @@ impl ChainClient {
     pub async fn transaction_input(&self, hash: B256) -> Result<Option<Bytes>, SolverError> {
         let tx = self.provider.get_transaction_by_hash(hash).await.map_err(rpc)?;
         Ok(tx.map(|tx| tx.input().clone()))
-    }
-
-    /// Who sent a transaction, and to where.
-    pub async fn transaction_route(&self, hash: B256) -> Result<Option<(Address, Option<Address>)>, SolverError> {
-        let tx = self.provider.get_transaction_by_hash(hash).await.map_err(rpc)?;
-        Ok(tx.map(|tx| (tx.from(), tx.to())))
     }
 
     /// A transaction's receipt, once mined.

@@ -133,6 +133,26 @@ fn default_batch() -> usize {
 }
 
 impl SolverConfig {
+    /// A configuration with every optional setting at its default.
+    pub fn new(rpc_url: String, api_url: String, private_key: String, data_dir: PathBuf) -> SolverConfig {
+        SolverConfig {
+            rpc_url,
+            ws_url: None,
+            api_url,
+            private_key,
+            data_dir,
+            engine: None,
+            models: Vec::new(),
+            policy: Policy::default(),
+            stake: U256::ZERO,
+            poll_interval_ms: default_poll_interval_ms(),
+            resend_after_ms: default_resend_after_ms(),
+            max_batch: default_batch(),
+            metrics_addr: None,
+            malicious: false,
+        }
+    }
+
     /// Reads a TOML config file.
     pub fn load(path: &Path) -> Result<Self, SolverError> {
         let text = std::fs::read_to_string(path)
