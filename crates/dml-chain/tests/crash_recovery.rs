@@ -127,7 +127,20 @@ async fn kill_dash_nine_loses_no_acknowledged_transaction() {
 
         let streams: Vec<_> =
             (0..4).map(|index| tokio::spawn(stream_transfers(raw.clone(), index, acknowledged.clone()))).collect();
-        tokio::time::sleep(Duration::from_millis(pseudo_random_millis(300, 900))).await;
+        // Kill at a random moment once the restarted node has acknowledged
+        // something, so every round crashes a node that is writing blocks.
+        // A loaded machine may need a while for the first block; a node that
+        // acknowledges nothing in a minute is hung, and that fails here.
+        let started = std::time::Instant::now();
+        while acknowledged.lock().unwrap().len() == known.len() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "round {round}: the restarted node acknowledged no transaction in 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        eprintln!("round {round}: first acknowledgement after {} ms", started.elapsed().as_millis());
+        tokio::time::sleep(Duration::from_millis(pseudo_random_millis(0, 600))).await;
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
         for stream in streams {
