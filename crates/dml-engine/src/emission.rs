@@ -11,6 +11,8 @@
 use alloy_primitives::U256;
 use dml_primitives::{ONE_DML, WAD};
 
+use crate::arith::{div, div_rem};
+
 /// Seconds in the curve's year (365 days).
 pub const YEAR_SECONDS: u64 = 365 * 24 * 60 * 60;
 /// Below this ratio of emitted to target supply the multiplier is capped at 100.
@@ -35,7 +37,7 @@ fn exp_small(y: U256) -> U256 {
     let mut sum = s;
     let mut k = 1u64;
     while !term.is_zero() {
-        term = term * y / s / U256::from(k);
+        term = div(div(term * y, s), U256::from(k));
         sum += term;
         k += 1;
     }
@@ -45,27 +47,25 @@ fn exp_small(y: U256) -> U256 {
 /// `2^(num/den)` at 1e36 scale. The integer part of `num/den` must stay below
 /// 130 so the result fits.
 pub fn exp2_scaled(num: U256, den: U256) -> U256 {
-    let whole = num / den;
-    let fraction = num % den;
-    let y = fraction * ln2_scaled() / den;
+    let (whole, fraction) = div_rem(num, den);
+    let y = div(fraction * ln2_scaled(), den);
     exp_small(y) << whole.to::<usize>()
 }
 
 /// `2^(−num/den)` at 1e36 scale (zero once it drops below 1e-36).
 pub fn exp2_neg_scaled(num: U256, den: U256) -> U256 {
-    let whole = num / den;
+    let (whole, fraction) = div_rem(num, den);
     if whole >= U256::from(256u16) {
         return U256::ZERO;
     }
-    let fraction = num % den;
-    let y = fraction * ln2_scaled() / den;
+    let y = div(fraction * ln2_scaled(), den);
     let s = scale();
-    (s * s / exp_small(y)) >> whole.to::<usize>()
+    div(s * s, exp_small(y)) >> whole.to::<usize>()
 }
 
 /// Target emitted supply `t` seconds after start: `cap × (1 − 2^(−t/year))`.
 pub fn target_supply(t: U256, cap: U256) -> U256 {
-    let decayed = cap * exp2_neg_scaled(t, U256::from(YEAR_SECONDS)) / scale();
+    let decayed = div(cap * exp2_neg_scaled(t, U256::from(YEAR_SECONDS)), scale());
     cap - decayed
 }
 
@@ -77,22 +77,22 @@ pub fn diff_mul(t: U256, emitted: U256, cap: U256) -> U256 {
         return if emitted.is_zero() { U256::from(100u8) * WAD } else { U256::ZERO };
     }
     // d at 1e18 scale; emitted ≤ cap < 2^80 so the product cannot overflow.
-    let ratio = emitted * WAD / target;
+    let ratio = div(emitted * WAD, target);
     if ratio < U256::from(DIFF_MUL_FLOOR_RATIO) {
         return U256::from(100u8) * WAD;
     }
     let hundred_ratio = ratio * U256::from(100u8);
     let hundred = U256::from(100u8) * WAD;
-    let to_wad = scale() / WAD;
+    let to_wad = div(scale(), WAD);
     if hundred_ratio >= hundred {
         let exponent = hundred_ratio - hundred;
         if exponent >= U256::from(DIFF_MUL_ZERO_EXPONENT) {
             return U256::ZERO;
         }
-        exp2_neg_scaled(exponent, WAD) / to_wad
+        div(exp2_neg_scaled(exponent, WAD), to_wad)
     } else {
         let exponent = hundred - hundred_ratio;
-        exp2_scaled(exponent, WAD) / to_wad
+        div(exp2_scaled(exponent, WAD), to_wad)
     }
 }
 
@@ -105,7 +105,7 @@ pub fn reward(t: U256, emitted: U256, cap: U256) -> U256 {
     if emitted.is_zero() {
         return ONE_DML;
     }
-    (cap - emitted) * ONE_DML * diff_mul(t, emitted, cap) / cap / WAD
+    div(div((cap - emitted) * ONE_DML * diff_mul(t, emitted, cap), cap), WAD)
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 
 use alloc::{string::ToString, vec::Vec};
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
-use alloy_sol_types::{SolInterface, SolValue};
+use alloy_sol_types::{SolCall, SolInterface, SolValue};
 use dml_primitives::{IDmlToken, IEngine, MAX_SUPPLY, MAX_TASK_INPUT_BYTES, WAD};
 
 use crate::{
+    arith::div,
     cid, emission, gas,
     journal::{address_to_word, word_to_address, Journal},
     layout::{engine as es, field, task_word, token as ts, Param, TaskStatus},
@@ -39,11 +40,11 @@ fn set(word: U256, (offset, width): (usize, usize), value: U256) -> U256 {
 /// `amount × (1 − pct)` rounded down and the remainder, the way Arbius
 /// splits fees: the remainder (rounded up) goes to the protocol's share.
 fn split(amount: U256, pct: U256) -> (U256, U256) {
-    let kept = amount * (WAD - pct) / WAD;
+    let kept = div(amount * (WAD - pct), WAD);
     (kept, amount - kept)
 }
 
-pub(crate) fn execute<S: Storage>(
+pub(crate) fn execute<const FACETS: u8, S: Storage>(
     storage: &mut S,
     ctx: &CallContext,
     target: Contract,
@@ -57,7 +58,7 @@ pub(crate) fn execute<S: Storage>(
         Err("function is not payable")
     } else {
         match target {
-            Contract::Engine => exec.engine_call(calldata),
+            Contract::Engine => exec.engine_call::<FACETS>(calldata),
             Contract::Token => exec.token_call(calldata),
         }
     };
@@ -173,183 +174,213 @@ fn word(value: B256) -> U256 {
 // Dispatch
 // ---------------------------------------------------------------------------
 
-impl<S: Storage> Exec<'_, '_, S> {
-    fn engine_call(&mut self, calldata: &[u8]) -> Result<Vec<u8>> {
-        use IEngine::IEngineCalls as C;
-        if calldata.len() < 4 {
-            return Err("missing function selector");
+/// Defines the engine's ABI dispatch, one arm per function, each tagged with
+/// the [`facet`](crate::facet) it belongs to:
+///
+/// - `facet_of_selector`, the facet of each selector (the Stylus router's table);
+/// - `Exec::engine_call::<FACETS>`, which decodes and runs the functions of the
+///   facets in the `FACETS` mask. Arms outside the mask are dead code the
+///   compiler drops, so a program built for one facet carries only its code.
+macro_rules! engine_functions {
+    ($this:ident, $sender:ident, $calldata:ident; $( [$facet:ident] $call:ident($c:pat) => $body:expr, )*) => {
+        pub(crate) fn facet_of_selector(selector: [u8; 4]) -> u8 {
+            $( if selector == <IEngine::$call as SolCall>::SELECTOR { return crate::facet::$facet; } )*
+            0
         }
-        let decoded = match C::abi_decode_validate(calldata) {
-            Ok(call) => call,
-            Err(alloy_sol_types::Error::UnknownSelector { .. }) => return Err("unknown function selector"),
-            Err(_) => return Err("invalid calldata"),
-        };
-        let sender = self.ctx.sender;
-        Ok(match decoded {
+
+        impl<S: Storage> Exec<'_, '_, S> {
+            fn engine_call<const FACETS: u8>(&mut self, $calldata: &[u8]) -> Result<Vec<u8>> {
+                let Some(selector) = $calldata.first_chunk::<4>().copied() else {
+                    return Err("missing function selector");
+                };
+                let $sender = self.ctx.sender;
+                let $this = self;
+                $(
+                    if selector == <IEngine::$call as SolCall>::SELECTOR {
+                        if FACETS & crate::facet::$facet == 0 {
+                            return Err("function is in another facet");
+                        }
+                        let $c = decode::<IEngine::$call>($calldata)?;
+                        return Ok($body);
+                    }
+                )*
+                Err("unknown function selector")
+            }
+        }
+    };
+}
+
+/// Decodes one call's arguments, as strictly as the dispatcher decodes the
+/// whole interface.
+fn decode<C: SolCall>(calldata: &[u8]) -> Result<C> {
+    C::abi_decode_validate(calldata).map_err(|_| "invalid calldata")
+}
+
+engine_functions! { this, sender, calldata;
             // ---- roles and parameters ----
-            C::owner(_) => self.owner().abi_encode(),
-            C::transferOwnership(c) => {
-                self.only_owner()?;
+            [GOVERN] ownerCall(_) => this.owner().abi_encode(),
+            [GOVERN] transferOwnershipCall(c) => {
+                this.only_owner()?;
                 if c.to_.is_zero() {
                     return Err("Ownable: new owner is the zero address");
                 }
-                let previous = self.owner();
-                self.j.store(Contract::Engine, u(es::OWNER), address_to_word(c.to_));
-                self.emit(IEngine::OwnershipTransferred { previousOwner: previous, newOwner: c.to_ });
+                let previous = this.owner();
+                this.j.store(Contract::Engine, u(es::OWNER), address_to_word(c.to_));
+                this.emit(IEngine::OwnershipTransferred { previousOwner: previous, newOwner: c.to_ });
                 Vec::new()
-            }
-            C::baseToken(_) => self.ctx.contracts.token.abi_encode(),
-            C::treasury(_) => self.j.load_address(Contract::Engine, u(es::TREASURY)).abi_encode(),
-            C::pauser(_) => self.j.load_address(Contract::Engine, u(es::PAUSER)).abi_encode(),
-            C::liquidityPool(_) => self.j.load_address(Contract::Engine, u(es::LIQUIDITY_POOL)).abi_encode(),
-            C::paused(_) => self.paused().abi_encode(),
-            C::accruedFees(_) => self.ledger(field::ACCRUED_FEES).abi_encode(),
-            C::accruedLiquidityRewards(_) => self.ledger(field::ACCRUED_LIQUIDITY).abi_encode(),
-            C::totalEmitted(_) => self.ledger(field::TOTAL_EMITTED).abi_encode(),
-            C::emissionCap(_) => self.emission_cap().abi_encode(),
-            C::prevhash(_) => b256(self.j.load(Contract::Engine, u(es::PREVHASH))).abi_encode(),
-            C::startBlockTime(_) => self.param(Param::StartTime).to::<u64>().abi_encode(),
-            C::version(_) => self.j.load(Contract::Engine, u(es::VERSION)).abi_encode(),
-            C::validatorMinimumPercentage(_) => self.param(Param::ValidatorMinimum).abi_encode(),
-            C::slashAmountPercentage(_) => self.param(Param::Slash).abi_encode(),
-            C::solutionFeePercentage(_) => self.param(Param::SolutionFee).abi_encode(),
-            C::retractionFeePercentage(_) => self.param(Param::RetractionFee).abi_encode(),
-            C::treasuryRewardPercentage(_) => self.param(Param::TreasuryReward).abi_encode(),
-            C::liquidityRewardPercentage(_) => self.param(Param::LiquidityReward).abi_encode(),
-            C::minClaimSolutionTime(_) => self.param(Param::MinClaimTime).abi_encode(),
-            C::minRetractionWaitTime(_) => self.param(Param::MinRetractionWait).abi_encode(),
-            C::minContestationVotePeriodTime(_) => self.param(Param::VotePeriod).abi_encode(),
-            C::maxContestationValidatorStakeSince(_) => self.param(Param::StakeSinceSlack).abi_encode(),
-            C::exitValidatorMinUnlockTime(_) => self.param(Param::ExitUnlock).abi_encode(),
+            },
+            [GOVERN] baseTokenCall(_) => this.ctx.contracts.token.abi_encode(),
+            [GOVERN] treasuryCall(_) => this.j.load_address(Contract::Engine, u(es::TREASURY)).abi_encode(),
+            [GOVERN] pauserCall(_) => this.j.load_address(Contract::Engine, u(es::PAUSER)).abi_encode(),
+            [GOVERN] liquidityPoolCall(_) => this.j.load_address(Contract::Engine, u(es::LIQUIDITY_POOL)).abi_encode(),
+            [GOVERN] pausedCall(_) => this.paused().abi_encode(),
+            [GOVERN] accruedFeesCall(_) => this.ledger(field::ACCRUED_FEES).abi_encode(),
+            [GOVERN] accruedLiquidityRewardsCall(_) => this.ledger(field::ACCRUED_LIQUIDITY).abi_encode(),
+            [GOVERN] totalEmittedCall(_) => this.ledger(field::TOTAL_EMITTED).abi_encode(),
+            [SETTLE] emissionCapCall(_) => this.emission_cap().abi_encode(),
+            [GOVERN] prevhashCall(_) => b256(this.j.load(Contract::Engine, u(es::PREVHASH))).abi_encode(),
+            [GOVERN] startBlockTimeCall(_) => this.param(Param::StartTime).to::<u64>().abi_encode(),
+            [GOVERN] versionCall(_) => this.j.load(Contract::Engine, u(es::VERSION)).abi_encode(),
+            [GOVERN] validatorMinimumPercentageCall(_) => this.param(Param::ValidatorMinimum).abi_encode(),
+            [GOVERN] slashAmountPercentageCall(_) => this.param(Param::Slash).abi_encode(),
+            [GOVERN] solutionFeePercentageCall(_) => this.param(Param::SolutionFee).abi_encode(),
+            [GOVERN] retractionFeePercentageCall(_) => this.param(Param::RetractionFee).abi_encode(),
+            [GOVERN] treasuryRewardPercentageCall(_) => this.param(Param::TreasuryReward).abi_encode(),
+            [GOVERN] liquidityRewardPercentageCall(_) => this.param(Param::LiquidityReward).abi_encode(),
+            [GOVERN] minClaimSolutionTimeCall(_) => this.param(Param::MinClaimTime).abi_encode(),
+            [GOVERN] minRetractionWaitTimeCall(_) => this.param(Param::MinRetractionWait).abi_encode(),
+            [GOVERN] minContestationVotePeriodTimeCall(_) => this.param(Param::VotePeriod).abi_encode(),
+            [GOVERN] maxContestationValidatorStakeSinceCall(_) => this.param(Param::StakeSinceSlack).abi_encode(),
+            [GOVERN] exitValidatorMinUnlockTimeCall(_) => this.param(Param::ExitUnlock).abi_encode(),
 
-            C::transferTreasury(c) => {
-                self.only_owner()?;
+            [GOVERN] transferTreasuryCall(c) => {
+                this.only_owner()?;
                 if c.to_.is_zero() {
                     return Err("treasury is the zero address");
                 }
-                self.j.store(Contract::Engine, u(es::TREASURY), address_to_word(c.to_));
-                self.emit(IEngine::TreasuryTransferred { to: c.to_ });
+                this.j.store(Contract::Engine, u(es::TREASURY), address_to_word(c.to_));
+                this.emit(IEngine::TreasuryTransferred { to: c.to_ });
                 Vec::new()
-            }
-            C::transferPauser(c) => {
-                self.only_owner()?;
-                self.j.store(Contract::Engine, u(es::PAUSER), address_to_word(c.to_));
-                self.emit(IEngine::PauserTransferred { to: c.to_ });
+            },
+            [GOVERN] transferPauserCall(c) => {
+                this.only_owner()?;
+                this.j.store(Contract::Engine, u(es::PAUSER), address_to_word(c.to_));
+                this.emit(IEngine::PauserTransferred { to: c.to_ });
                 Vec::new()
-            }
-            C::transferLiquidityPool(c) => {
-                self.only_owner()?;
-                self.j.store(Contract::Engine, u(es::LIQUIDITY_POOL), address_to_word(c.to_));
-                self.emit(IEngine::LiquidityPoolTransferred { to: c.to_ });
+            },
+            [GOVERN] transferLiquidityPoolCall(c) => {
+                this.only_owner()?;
+                this.j.store(Contract::Engine, u(es::LIQUIDITY_POOL), address_to_word(c.to_));
+                this.emit(IEngine::LiquidityPoolTransferred { to: c.to_ });
                 Vec::new()
-            }
-            C::setPaused(c) => {
-                if self.j.load_address(Contract::Engine, u(es::PAUSER)) != sender {
+            },
+            [GOVERN] setPausedCall(c) => {
+                if this.j.load_address(Contract::Engine, u(es::PAUSER)) != sender {
                     return Err("not pauser");
                 }
-                self.set_ledger(field::PAUSED, U256::from(c.paused_ as u8));
-                self.emit(IEngine::PausedChanged { paused: c.paused_ });
+                this.set_ledger(field::PAUSED, U256::from(c.paused_ as u8));
+                this.emit(IEngine::PausedChanged { paused: c.paused_ });
                 Vec::new()
-            }
-            C::setSolutionMineableRate(c) => {
-                self.only_owner()?;
-                if self.j.load(Contract::Engine, model_slot(c.model_, 0)).is_zero() {
+            },
+            [GOVERN] setSolutionMineableRateCall(c) => {
+                this.only_owner()?;
+                if this.j.load(Contract::Engine, model_slot(c.model_, 0)).is_zero() {
                     return Err("model does not exist");
                 }
-                self.j.store(Contract::Engine, model_slot(c.model_, 1), c.rate_);
-                self.emit(IEngine::SolutionMineableRateChange { id: c.model_, rate: c.rate_ });
+                this.j.store(Contract::Engine, model_slot(c.model_, 1), c.rate_);
+                this.emit(IEngine::SolutionMineableRateChange { id: c.model_, rate: c.rate_ });
                 Vec::new()
-            }
-            C::setVersion(c) => {
-                self.only_owner()?;
-                self.j.store(Contract::Engine, u(es::VERSION), c.version_);
-                self.emit(IEngine::VersionChanged { version: c.version_ });
+            },
+            [GOVERN] setVersionCall(c) => {
+                this.only_owner()?;
+                this.j.store(Contract::Engine, u(es::VERSION), c.version_);
+                this.emit(IEngine::VersionChanged { version: c.version_ });
                 Vec::new()
-            }
-            C::setValidatorMinimumPercentage(c) => {
-                self.set_percentage(Param::ValidatorMinimum, c.amount_)?;
-                self.emit(IEngine::ValidatorMinimumPercentageChanged { amount: c.amount_ });
+            },
+            [GOVERN] setValidatorMinimumPercentageCall(c) => {
+                this.set_percentage(Param::ValidatorMinimum, c.amount_)?;
+                this.emit(IEngine::ValidatorMinimumPercentageChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setSlashAmountPercentage(c) => {
-                self.set_percentage(Param::Slash, c.amount_)?;
-                self.emit(IEngine::SlashAmountPercentageChanged { amount: c.amount_ });
+            },
+            [GOVERN] setSlashAmountPercentageCall(c) => {
+                this.set_percentage(Param::Slash, c.amount_)?;
+                this.emit(IEngine::SlashAmountPercentageChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setSolutionFeePercentage(c) => {
-                self.set_percentage(Param::SolutionFee, c.amount_)?;
-                self.emit(IEngine::SolutionFeePercentageChanged { amount: c.amount_ });
+            },
+            [GOVERN] setSolutionFeePercentageCall(c) => {
+                this.set_percentage(Param::SolutionFee, c.amount_)?;
+                this.emit(IEngine::SolutionFeePercentageChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setRetractionFeePercentage(c) => {
-                self.set_percentage(Param::RetractionFee, c.amount_)?;
-                self.emit(IEngine::RetractionFeePercentageChanged { amount: c.amount_ });
+            },
+            [GOVERN] setRetractionFeePercentageCall(c) => {
+                this.set_percentage(Param::RetractionFee, c.amount_)?;
+                this.emit(IEngine::RetractionFeePercentageChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setTreasuryRewardPercentage(c) => {
-                self.set_percentage(Param::TreasuryReward, c.amount_)?;
-                self.check_reward_shares()?;
-                self.emit(IEngine::TreasuryRewardPercentageChanged { amount: c.amount_ });
+            },
+            [GOVERN] setTreasuryRewardPercentageCall(c) => {
+                this.set_percentage(Param::TreasuryReward, c.amount_)?;
+                this.check_reward_shares()?;
+                this.emit(IEngine::TreasuryRewardPercentageChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setLiquidityRewardPercentage(c) => {
-                self.set_percentage(Param::LiquidityReward, c.amount_)?;
-                self.check_reward_shares()?;
-                self.emit(IEngine::LiquidityRewardPercentageChanged { amount: c.amount_ });
+            },
+            [GOVERN] setLiquidityRewardPercentageCall(c) => {
+                this.set_percentage(Param::LiquidityReward, c.amount_)?;
+                this.check_reward_shares()?;
+                this.emit(IEngine::LiquidityRewardPercentageChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setMinClaimSolutionTime(c) => {
-                self.set_duration(Param::MinClaimTime, c.amount_)?;
-                self.emit(IEngine::MinClaimSolutionTimeChanged { amount: c.amount_ });
+            },
+            [GOVERN] setMinClaimSolutionTimeCall(c) => {
+                this.set_duration(Param::MinClaimTime, c.amount_)?;
+                this.emit(IEngine::MinClaimSolutionTimeChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setMinRetractionWaitTime(c) => {
-                self.set_duration(Param::MinRetractionWait, c.amount_)?;
-                self.emit(IEngine::MinRetractionWaitTimeChanged { amount: c.amount_ });
+            },
+            [GOVERN] setMinRetractionWaitTimeCall(c) => {
+                this.set_duration(Param::MinRetractionWait, c.amount_)?;
+                this.emit(IEngine::MinRetractionWaitTimeChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setMinContestationVotePeriodTime(c) => {
-                self.set_duration(Param::VotePeriod, c.amount_)?;
-                self.emit(IEngine::MinContestationVotePeriodTimeChanged { amount: c.amount_ });
+            },
+            [GOVERN] setMinContestationVotePeriodTimeCall(c) => {
+                this.set_duration(Param::VotePeriod, c.amount_)?;
+                this.emit(IEngine::MinContestationVotePeriodTimeChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setMaxContestationValidatorStakeSince(c) => {
-                self.set_duration(Param::StakeSinceSlack, c.amount_)?;
-                self.emit(IEngine::MaxContestationValidatorStakeSinceChanged { amount: c.amount_ });
+            },
+            [GOVERN] setMaxContestationValidatorStakeSinceCall(c) => {
+                this.set_duration(Param::StakeSinceSlack, c.amount_)?;
+                this.emit(IEngine::MaxContestationValidatorStakeSinceChanged { amount: c.amount_ });
                 Vec::new()
-            }
-            C::setExitValidatorMinUnlockTime(c) => {
-                self.set_duration(Param::ExitUnlock, c.amount_)?;
-                self.emit(IEngine::ExitValidatorMinUnlockTimeChanged { amount: c.amount_ });
+            },
+            [GOVERN] setExitValidatorMinUnlockTimeCall(c) => {
+                this.set_duration(Param::ExitUnlock, c.amount_)?;
+                this.emit(IEngine::ExitValidatorMinUnlockTimeChanged { amount: c.amount_ });
                 Vec::new()
-            }
+            },
 
             // ---- getters ----
-            C::models(c) => {
-                let head = self.j.load(Contract::Engine, model_slot(c.model, 0));
-                let rate = self.j.load(Contract::Engine, model_slot(c.model, 1));
-                let cid = self.j.load(Contract::Engine, model_slot(c.model, 2));
+            [TASKS] modelsCall(c) => {
+                let head = this.j.load(Contract::Engine, model_slot(c.model, 0));
+                let rate = this.j.load(Contract::Engine, model_slot(c.model, 1));
+                let cid = this.j.load(Contract::Engine, model_slot(c.model, 2));
                 let cid = if head.is_zero() { Bytes::new() } else { Bytes::from(cid::cid_v0_bytes(&b256(cid).0)) };
                 (get(head, field::MODEL_FEE), word_to_address(head), rate, cid).abi_encode_params()
-            }
-            C::validators(c) => {
-                let v = self.validator(c.addr);
+            },
+            [STAKE] validatorsCall(c) => {
+                let v = this.validator(c.addr);
                 let addr = if v.registered { c.addr } else { Address::ZERO };
                 (v.staked, v.since, addr).abi_encode_params()
-            }
-            C::pendingValidatorWithdrawRequestsCount(c) => {
-                self.j.load(Contract::Engine, address_slot(c.addr, u(es::WITHDRAW_COUNT))).abi_encode()
-            }
-            C::pendingValidatorWithdrawRequests(c) => {
-                let request = self.j.load(Contract::Engine, self.withdraw_slot(c.addr, c.count));
+            },
+            [STAKE] pendingValidatorWithdrawRequestsCountCall(c) => {
+                this.j.load(Contract::Engine, address_slot(c.addr, u(es::WITHDRAW_COUNT))).abi_encode()
+            },
+            [STAKE] pendingValidatorWithdrawRequestsCall(c) => {
+                let request = this.j.load(Contract::Engine, this.withdraw_slot(c.addr, c.count));
                 (get(request, field::UNLOCK_TIME), get(request, field::REQUEST_AMOUNT)).abi_encode_params()
-            }
-            C::validatorWithdrawPendingAmount(c) => self.validator(c.addr).pending.abi_encode(),
-            C::tasks(c) => {
-                let model = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::MODEL));
-                let input = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::INPUT_CID));
-                let owner_fee = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::OWNER_FEE));
-                let state = TaskState::from_word(self.j.load(Contract::Engine, task_slot(c.taskid, task_word::STATE)));
+            },
+            [STAKE] validatorWithdrawPendingAmountCall(c) => this.validator(c.addr).pending.abi_encode(),
+            [TASKS] tasksCall(c) => {
+                let model = this.j.load(Contract::Engine, task_slot(c.taskid, task_word::MODEL));
+                let input = this.j.load(Contract::Engine, task_slot(c.taskid, task_word::INPUT_CID));
+                let owner_fee = this.j.load(Contract::Engine, task_slot(c.taskid, task_word::OWNER_FEE));
+                let state = TaskState::from_word(this.j.load(Contract::Engine, task_slot(c.taskid, task_word::STATE)));
                 let cid = if state.status == TaskStatus::None {
                     Bytes::new()
                 } else {
@@ -364,16 +395,16 @@ impl<S: Storage> Exec<'_, '_, S> {
                     cid,
                 )
                     .abi_encode_params()
-            }
-            C::commitments(c) => {
-                self.j.load(Contract::Engine, mapping_slot(c.commitment, u(es::COMMITMENTS))).abi_encode()
-            }
-            C::solutions(c) => {
-                let state = TaskState::from_word(self.j.load(Contract::Engine, task_slot(c.taskid, task_word::STATE)));
+            },
+            [SOLVE] commitmentsCall(c) => {
+                this.j.load(Contract::Engine, mapping_slot(c.commitment, u(es::COMMITMENTS))).abi_encode()
+            },
+            [SOLVE] solutionsCall(c) => {
+                let state = TaskState::from_word(this.j.load(Contract::Engine, task_slot(c.taskid, task_word::STATE)));
                 if state.solver.is_zero() {
                     (Address::ZERO, 0u64, false, Bytes::new()).abi_encode_params()
                 } else {
-                    let cid = self.j.load(Contract::Engine, task_slot(c.taskid, task_word::SOLUTION_CID));
+                    let cid = this.j.load(Contract::Engine, task_slot(c.taskid, task_word::SOLUTION_CID));
                     (
                         state.solver,
                         state.solution_time.to::<u64>(),
@@ -382,10 +413,10 @@ impl<S: Storage> Exec<'_, '_, S> {
                     )
                         .abi_encode_params()
                 }
-            }
-            C::contestations(c) => {
-                let head = self.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
-                let slash = self.j.load(Contract::Engine, contestation_slot(c.taskid, 1));
+            },
+            [STAKE] contestationsCall(c) => {
+                let head = this.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
+                let slash = this.j.load(Contract::Engine, contestation_slot(c.taskid, 1));
                 (
                     word_to_address(head),
                     get(head, field::CONTEST_TIME).to::<u64>(),
@@ -393,186 +424,186 @@ impl<S: Storage> Exec<'_, '_, S> {
                     slash,
                 )
                     .abi_encode_params()
-            }
-            C::contestationVoted(c) => self.voted(c.taskid, c.addr).abi_encode(),
-            C::contestationVotedIndex(c) => {
-                let head = self.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
+            },
+            [STAKE] contestationVotedCall(c) => this.voted(c.taskid, c.addr).abi_encode(),
+            [STAKE] contestationVotedIndexCall(c) => {
+                let head = this.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
                 get(head, field::FINISH_INDEX).abi_encode()
-            }
-            C::contestationVoteYeas(c) => self.voter(c.taskid, es::YEAS, c.idx)?.abi_encode(),
-            C::contestationVoteNays(c) => self.voter(c.taskid, es::NAYS, c.idx)?.abi_encode(),
+            },
+            [STAKE] contestationVoteYeasCall(c) => this.voter(c.taskid, es::YEAS, c.idx)?.abi_encode(),
+            [STAKE] contestationVoteNaysCall(c) => this.voter(c.taskid, es::NAYS, c.idx)?.abi_encode(),
 
             // ---- pure and derived views ----
-            C::getSlashAmount(_) => self.slash_amount().abi_encode(),
-            C::getValidatorMinimum(_) => self.validator_minimum().abi_encode(),
-            C::getPsuedoTotalSupply(_) => self.ledger(field::TOTAL_EMITTED).abi_encode(),
-            C::generateIPFSCID(c) => {
+            [STAKE] getSlashAmountCall(_) => this.slash_amount().abi_encode(),
+            [STAKE] getValidatorMinimumCall(_) => this.validator_minimum().abi_encode(),
+            [GOVERN] getPsuedoTotalSupplyCall(_) => this.ledger(field::TOTAL_EMITTED).abi_encode(),
+            [TASKS] generateIPFSCIDCall(c) => {
                 let (digest, hashed) = cid::cid_v0_digest(&c.content_);
-                self.j.charge(gas::sha256(hashed));
+                this.j.charge(gas::sha256(hashed));
                 (Bytes::from(cid::cid_v0_bytes(&digest)),).abi_encode_params()
-            }
-            C::hashModel(c) => {
+            },
+            [TASKS] hashModelCall(c) => {
                 let encoded = (c.sender_, c.o_.addr, c.o_.fee, c.o_.cid).abi_encode_params();
-                self.hash(&encoded).abi_encode()
-            }
-            C::hashTask(c) => {
+                this.hash(&encoded).abi_encode()
+            },
+            [TASKS] hashTaskCall(c) => {
                 let encoded = (c.sender_, c.prevhash_, c.o_.model, c.o_.fee, c.o_.cid).abi_encode_params();
-                self.hash(&encoded).abi_encode()
-            }
-            C::targetTs(c) => {
-                self.j.charge(gas::EMISSION_MATH);
-                emission::target_supply(c.t.min(u(u64::MAX)), self.emission_cap()).abi_encode()
-            }
-            C::diffMul(c) => {
+                this.hash(&encoded).abi_encode()
+            },
+            [SETTLE] targetTsCall(c) => {
+                this.j.charge(gas::EMISSION_MATH);
+                emission::target_supply(c.t.min(u(u64::MAX)), this.emission_cap()).abi_encode()
+            },
+            [SETTLE] diffMulCall(c) => {
                 if c.t.is_zero() || c.ts.is_zero() {
                     return Err("min vals");
                 }
-                self.j.charge(gas::EMISSION_MATH);
-                let cap = self.emission_cap();
+                this.j.charge(gas::EMISSION_MATH);
+                let cap = this.emission_cap();
                 emission::diff_mul(c.t.min(u(u64::MAX)), c.ts.min(cap), cap).abi_encode()
-            }
-            C::reward(c) => {
-                self.j.charge(gas::EMISSION_MATH);
-                let cap = self.emission_cap();
+            },
+            [SETTLE] rewardCall(c) => {
+                this.j.charge(gas::EMISSION_MATH);
+                let cap = this.emission_cap();
                 emission::reward(c.t.min(u(u64::MAX)), c.ts.min(cap), cap).abi_encode()
-            }
-            C::getReward(_) => self.current_reward().abi_encode(),
-            C::generateCommitment(c) => self.commitment(c.sender_, c.taskid_, &c.cid_).abi_encode(),
-            C::validatorCanVote(c) => u(self.can_vote(c.addr_, c.taskid_)).abi_encode(),
+            },
+            [SETTLE] getRewardCall(_) => this.current_reward().abi_encode(),
+            [SOLVE] generateCommitmentCall(c) => this.commitment(c.sender_, c.taskid_, &c.cid_).abi_encode(),
+            [STAKE] validatorCanVoteCall(c) => u(this.can_vote(c.addr_, c.taskid_)).abi_encode(),
 
             // ---- protocol ----
-            C::withdrawAccruedFees(_) => {
-                self.not_paused()?;
-                let amount = self.ledger(field::ACCRUED_FEES);
-                let treasury = self.j.load_address(Contract::Engine, u(es::TREASURY));
+            [GOVERN] withdrawAccruedFeesCall(_) => {
+                this.not_paused()?;
+                let amount = this.ledger(field::ACCRUED_FEES);
+                let treasury = this.j.load_address(Contract::Engine, u(es::TREASURY));
                 if !amount.is_zero() {
-                    self.set_ledger(field::ACCRUED_FEES, U256::ZERO);
-                    self.transfer(self.ctx.contracts.engine, treasury, amount)?;
+                    this.set_ledger(field::ACCRUED_FEES, U256::ZERO);
+                    this.transfer(this.ctx.contracts.engine, treasury, amount)?;
                 }
-                self.emit(IEngine::AccruedFeesWithdrawn { to: treasury, amount });
+                this.emit(IEngine::AccruedFeesWithdrawn { to: treasury, amount });
                 Vec::new()
-            }
-            C::withdrawLiquidityRewards(_) => {
-                self.not_paused()?;
-                let pool = self.j.load_address(Contract::Engine, u(es::LIQUIDITY_POOL));
+            },
+            [GOVERN] withdrawLiquidityRewardsCall(_) => {
+                this.not_paused()?;
+                let pool = this.j.load_address(Contract::Engine, u(es::LIQUIDITY_POOL));
                 if pool.is_zero() {
                     return Err("liquidity pool not set");
                 }
-                let amount = self.ledger(field::ACCRUED_LIQUIDITY);
+                let amount = this.ledger(field::ACCRUED_LIQUIDITY);
                 if !amount.is_zero() {
-                    self.set_ledger(field::ACCRUED_LIQUIDITY, U256::ZERO);
-                    self.transfer(self.ctx.contracts.engine, pool, amount)?;
+                    this.set_ledger(field::ACCRUED_LIQUIDITY, U256::ZERO);
+                    this.transfer(this.ctx.contracts.engine, pool, amount)?;
                 }
-                self.emit(IEngine::LiquidityRewardsWithdrawn { to: pool, amount });
+                this.emit(IEngine::LiquidityRewardsWithdrawn { to: pool, amount });
                 Vec::new()
-            }
-            C::registerModel(c) => self.register_model(c.addr_, c.fee_, &c.template_)?.abi_encode(),
-            C::validatorDeposit(c) => {
-                self.validator_deposit(c.validator_, c.amount_)?;
+            },
+            [TASKS] registerModelCall(c) => this.register_model(c.addr_, c.fee_, &c.template_)?.abi_encode(),
+            [STAKE] validatorDepositCall(c) => {
+                this.validator_deposit(c.validator_, c.amount_)?;
                 Vec::new()
-            }
-            C::initiateValidatorWithdraw(c) => self.initiate_withdraw(c.amount_)?.abi_encode(),
-            C::cancelValidatorWithdraw(c) => {
-                self.cancel_withdraw(c.count_)?;
+            },
+            [STAKE] initiateValidatorWithdrawCall(c) => this.initiate_withdraw(c.amount_)?.abi_encode(),
+            [STAKE] cancelValidatorWithdrawCall(c) => {
+                this.cancel_withdraw(c.count_)?;
                 Vec::new()
-            }
-            C::validatorWithdraw(c) => {
-                self.validator_withdraw(c.count_, c.to_)?;
+            },
+            [STAKE] validatorWithdrawCall(c) => {
+                this.validator_withdraw(c.count_, c.to_)?;
                 Vec::new()
-            }
-            C::submitTask(c) => {
-                self.not_paused()?;
-                self.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?.abi_encode()
-            }
-            C::bulkSubmitTask(c) => {
-                self.not_paused()?;
+            },
+            [TASKS] submitTaskCall(c) => {
+                this.not_paused()?;
+                this.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?.abi_encode()
+            },
+            [TASKS] bulkSubmitTaskCall(c) => {
+                this.not_paused()?;
                 if c.n_.is_zero() {
                     return Err("n must be positive");
                 }
                 let mut remaining = c.n_;
                 while !remaining.is_zero() {
-                    self.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?;
-                    self.check_gas()?;
+                    this.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?;
+                    this.check_gas()?;
                     remaining -= U256::from(1u8);
                 }
                 Vec::new()
-            }
-            C::retractTask(c) => {
-                self.retract_task(c.taskid_)?;
+            },
+            [TASKS] retractTaskCall(c) => {
+                this.retract_task(c.taskid_)?;
                 Vec::new()
-            }
-            C::signalCommitment(c) => {
-                self.not_paused()?;
-                self.signal_commitment(c.commitment_)?;
+            },
+            [SOLVE] signalCommitmentCall(c) => {
+                this.not_paused()?;
+                this.signal_commitment(c.commitment_)?;
                 Vec::new()
-            }
-            C::bulkSignalCommitment(c) => {
-                self.not_paused()?;
+            },
+            [SOLVE] bulkSignalCommitmentCall(c) => {
+                this.not_paused()?;
                 for commitment in c.commitments_ {
-                    self.signal_commitment(commitment)?;
-                    self.check_gas()?;
+                    this.signal_commitment(commitment)?;
+                    this.check_gas()?;
                 }
                 Vec::new()
-            }
-            C::signalSupport(c) => {
-                self.only_validator(sender)?;
-                if self.j.load(Contract::Engine, model_slot(c.model_, 0)).is_zero() {
+            },
+            [SOLVE] signalSupportCall(c) => {
+                this.only_validator(sender)?;
+                if this.j.load(Contract::Engine, model_slot(c.model_, 0)).is_zero() {
                     return Err("model does not exist");
                 }
-                self.emit(IEngine::SignalSupport { addr: sender, model: c.model_, supported: c.support_ });
+                this.emit(IEngine::SignalSupport { addr: sender, model: c.model_, supported: c.support_ });
                 Vec::new()
-            }
-            C::submitSolution(c) => {
-                self.not_paused()?;
-                self.only_validator(sender)?;
-                self.submit_solution(c.taskid_, &c.cid_)?;
+            },
+            [SOLVE] submitSolutionCall(c) => {
+                this.not_paused()?;
+                this.only_validator(sender)?;
+                this.submit_solution(c.taskid_, &c.cid_)?;
                 Vec::new()
-            }
-            C::bulkSubmitSolution(c) => {
-                self.not_paused()?;
+            },
+            [SOLVE] bulkSubmitSolutionCall(c) => {
+                this.not_paused()?;
                 if c.taskids_.len() != c.cids_.len() {
                     return Err("length mismatch");
                 }
-                self.only_validator(sender)?;
+                this.only_validator(sender)?;
                 for (taskid, cid) in c.taskids_.iter().zip(c.cids_.iter()) {
-                    self.submit_solution(*taskid, cid)?;
-                    self.check_gas()?;
+                    this.submit_solution(*taskid, cid)?;
+                    this.check_gas()?;
                 }
                 Vec::new()
-            }
-            C::claimSolution(c) => {
-                self.not_paused()?;
-                self.claim_solution(c.taskid_)?;
+            },
+            [SETTLE] claimSolutionCall(c) => {
+                this.not_paused()?;
+                this.claim_solution(c.taskid_)?;
                 Vec::new()
-            }
-            C::bulkClaimSolution(c) => {
-                self.not_paused()?;
+            },
+            [SETTLE] bulkClaimSolutionCall(c) => {
+                this.not_paused()?;
                 for taskid in c.taskids_ {
-                    self.claim_solution(taskid)?;
-                    self.check_gas()?;
+                    this.claim_solution(taskid)?;
+                    this.check_gas()?;
                 }
                 Vec::new()
-            }
-            C::submitContestation(c) => {
-                self.submit_contestation(c.taskid_)?;
+            },
+            [STAKE] submitContestationCall(c) => {
+                this.submit_contestation(c.taskid_)?;
                 Vec::new()
-            }
-            C::voteOnContestation(c) => {
-                self.not_paused()?;
-                self.only_validator(sender)?;
-                if self.can_vote(sender, c.taskid_) != 0 {
+            },
+            [STAKE] voteOnContestationCall(c) => {
+                this.not_paused()?;
+                this.only_validator(sender)?;
+                if this.can_vote(sender, c.taskid_) != 0 {
                     return Err("not allowed");
                 }
-                self.vote(c.taskid_, c.yea_, sender)?;
+                this.vote(c.taskid_, c.yea_, sender)?;
                 Vec::new()
-            }
-            C::contestationVoteFinish(c) => {
-                self.contestation_vote_finish(c.taskid_, c.amnt_)?;
+            },
+            [SETTLE] contestationVoteFinishCall(c) => {
+                this.contestation_vote_finish(c.taskid_, c.amnt_)?;
                 Vec::new()
-            }
-        })
-    }
+            },
+}
 
+impl<S: Storage> Exec<'_, '_, S> {
     fn token_call(&mut self, calldata: &[u8]) -> Result<Vec<u8>> {
         use IDmlToken::IDmlTokenCalls as C;
         if calldata.len() < 4 {
@@ -1170,7 +1201,7 @@ impl<S: Storage> Exec<'_, '_, S> {
             let emitted = self.ledger(field::TOTAL_EMITTED);
             let reward = self.current_reward();
             // A rate above 1e18 could outrun the cap; never mint past it.
-            minted = (reward.saturating_mul(rate) / WAD).min(cap - emitted);
+            minted = div(reward.saturating_mul(rate), WAD).min(cap - emitted);
         }
         let (_, treasury_reward) = split(minted, treasury_pct);
         let (_, liquidity_reward) = split(minted, liquidity_pct);
@@ -1309,9 +1340,9 @@ impl<S: Storage> Exec<'_, '_, S> {
         // contester or the accused), the rest shared by the other winners;
         // the indivisible remainder accrues to the treasury.
         let pot = losers * slash;
-        let to_first = if winners == U256::from(1u8) { pot } else { pot - pot / U256::from(2u8) };
+        let to_first = if winners == U256::from(1u8) { pot } else { pot - (pot >> 1) };
         let others = winners - U256::from(1u8);
-        let to_other = if others.is_zero() { U256::ZERO } else { (pot - to_first) / others };
+        let to_other = if others.is_zero() { U256::ZERO } else { div(pot - to_first, others) };
 
         let engine = self.ctx.contracts.engine;
         let mut index = start;

@@ -36,6 +36,7 @@
 
 extern crate alloc;
 
+mod arith;
 mod cid;
 pub mod emission;
 mod exec;
@@ -190,7 +191,46 @@ pub fn call<S: Storage>(
     target: Contract,
     calldata: &[u8],
 ) -> Result<Outcome, CallError> {
-    exec::execute(storage, ctx, target, calldata)
+    exec::execute::<{ facet::ALL }, S>(storage, ctx, target, calldata)
+}
+
+/// [`call`] restricted to the engine functions of the facets in `FACETS`
+/// (a mask of [`facet`] bits); the others revert with "function is in
+/// another facet". A host that must keep each program small (Arbitrum
+/// Stylus) builds one program per facet with this, and only that facet's
+/// code is compiled in. Token calls are unaffected.
+pub fn call_facets<const FACETS: u8, S: Storage>(
+    storage: &mut S,
+    ctx: &CallContext,
+    target: Contract,
+    calldata: &[u8],
+) -> Result<Outcome, CallError> {
+    exec::execute::<FACETS, S>(storage, ctx, target, calldata)
+}
+
+/// The engine's functions in groups, for hosts that split the engine into
+/// several programs sharing one storage (see [`call_facets`]).
+pub mod facet {
+    /// Ownership, roles, parameters and their setters, treasury and
+    /// liquidity withdrawals.
+    pub const GOVERN: u8 = 1;
+    /// Models and tasks: registration, submission, retraction, hashes.
+    pub const TASKS: u8 = 2;
+    /// Commitments and solutions.
+    pub const SOLVE: u8 = 4;
+    /// Emission, claims and the end of contestations (everything that mints).
+    pub const SETTLE: u8 = 8;
+    /// Validator stakes, withdrawals, contestations and votes.
+    pub const STAKE: u8 = 16;
+    /// Every facet.
+    pub const ALL: u8 = GOVERN | TASKS | SOLVE | SETTLE | STAKE;
+    /// Every facet, in bit order.
+    pub const EACH: [u8; 5] = [GOVERN, TASKS, SOLVE, SETTLE, STAKE];
+
+    /// The facet bit of an engine function selector; 0 for an unknown selector.
+    pub fn of_selector(selector: [u8; 4]) -> u8 {
+        crate::exec::facet_of_selector(selector)
+    }
 }
 
 /// The protocol parameters governance owns, with their Arbius EngineV1 defaults.

@@ -1,0 +1,335 @@
+"""A Stylus host for the DML contracts, outside Arbitrum.
+
+Runs the deployable wasm programs (as built by scripts/stylus-build.sh) under
+wasmtime, with the `vm_hooks` host functions they import implemented over an
+in-memory slot store: one storage map per contract address, a storage cache
+flushed by `storage_flush_cache`, call frames whose writes and logs are undone
+when the frame reverts (as Nitro does), and real cross-contract calls between
+the programs, delegate calls included (the engine router runs its facets
+that way). It counts, per top-level call, the storage loads, the slots
+flushed, the logs and the cross-contract calls.
+
+Protocol: one JSON object per line on stdin, one answer per line on stdout.
+
+  {"op": "reset"}                      forget every program and slot
+  {"op": "deploy", "address": "0x…", "wasm": "path"}
+  {"op": "call", "to": "0x…", "from": "0x…", "data": "0x…",
+   "block_number": n, "timestamp": t}
+      -> {"ok": true|false, "output": "0x…", "logs": [{"address", "topics", "data"}],
+          "counts": {"storage_loads", "storage_stores", "logs", "calls", "static_calls",
+                     "delegate_calls"}}
+  {"op": "storage", "address": "0x…"}  -> {"slots": {"0x<slot>": "0x<value>"}} (non-zero only)
+  {"op": "imports", "wasm": "path"}    -> {"imports": ["vm_hooks.read_args", …]}
+  {"op": "size", "wasm": "path"}       -> {"raw": bytes, "brotli": bytes}
+
+An unknown import, a trap or a malformed request answers {"error": "…"}.
+"""
+
+import json
+import sys
+
+from Crypto.Hash import keccak
+from wasmtime import Engine, Func, FuncType, Linker, Module, Store, Trap, ValType, WasmtimeError
+
+I32 = ValType.i32()
+I64 = ValType.i64()
+ZERO32 = b"\x00" * 32
+# Nitro caps a call's depth; the DML programs nest at most three deep
+# (engine router, facet, token).
+MAX_DEPTH = 16
+
+
+def keccak256(data):
+    h = keccak.new(digest_bits=256)
+    h.update(bytes(data))
+    return h.digest()
+
+
+class HostError(Exception):
+    """The program did something a Stylus host refuses."""
+
+
+class Frame:
+    """One program invocation: its contract, message and memory."""
+
+    def __init__(self, address, sender, calldata, is_static):
+        self.address = address
+        self.sender = sender
+        self.calldata = calldata
+        self.is_static = is_static
+        self.result = b""
+        self.return_data = b""
+        self.cache = {}
+        self.memory = None
+
+
+class World:
+    def __init__(self):
+        self.engine = Engine()
+        self.modules = {}
+        self.compiled = {}
+        self.storage = {}
+        self.frames = []
+        self.undo = []
+        self.logs = []
+        self.block_number = 0
+        self.timestamp = 0
+        self.origin = b"\x00" * 20
+        self.counts = None
+        self.linker = Linker(self.engine)
+        self._define_hooks()
+
+    # ---- memory helpers ------------------------------------------------
+    def _mem(self, caller):
+        frame = self.frames[-1]
+        if frame.memory is None:
+            frame.memory = caller["memory"]
+        return frame.memory
+
+    def read(self, caller, ptr, length):
+        return bytes(self._mem(caller).read(caller, ptr, ptr + length))
+
+    def write(self, caller, ptr, data):
+        self._mem(caller).write(caller, bytes(data), ptr)
+
+    # ---- storage --------------------------------------------------------
+    def load(self, address, key):
+        return self.storage.get(address, {}).get(key, ZERO32)
+
+    def flush(self, frame):
+        if frame.cache and frame.is_static:
+            raise HostError("storage write in a static call")
+        for key, value in frame.cache.items():
+            slots = self.storage.setdefault(frame.address, {})
+            self.undo.append((frame.address, key, slots.get(key)))
+            slots[key] = value
+            self.counts["storage_stores"] += 1
+        frame.cache = {}
+
+    # ---- hooks ------------------------------------------------------------
+    def _define_hooks(self):
+        w = self
+
+        def hook(name, params, results, fn):
+            w.linker.define_func("vm_hooks", name, FuncType(params, results), fn, access_caller=True)
+
+        def read_args(caller, dest):
+            w.write(caller, dest, w.frames[-1].calldata)
+
+        def write_result(caller, ptr, length):
+            w.frames[-1].result = w.read(caller, ptr, length)
+
+        def storage_load_bytes32(caller, key_ptr, dest):
+            frame = w.frames[-1]
+            key = w.read(caller, key_ptr, 32)
+            value = frame.cache.get(key)
+            if value is None:
+                value = w.load(frame.address, key)
+                w.counts["storage_loads"] += 1
+            w.write(caller, dest, value)
+
+        def storage_cache_bytes32(caller, key_ptr, value_ptr):
+            frame = w.frames[-1]
+            frame.cache[w.read(caller, key_ptr, 32)] = w.read(caller, value_ptr, 32)
+
+        def storage_flush_cache(caller, clear):
+            w.flush(w.frames[-1])
+
+        def emit_log(caller, ptr, length, topics):
+            frame = w.frames[-1]
+            if frame.is_static:
+                raise HostError("log in a static call")
+            if topics > 4 or length < 32 * topics:
+                raise HostError("bad log")
+            data = w.read(caller, ptr, length)
+            w.logs.append((frame.address, [data[32 * i: 32 * i + 32] for i in range(topics)], data[32 * topics:]))
+            w.counts["logs"] += 1
+
+        def address_hook(get):
+            def fn(caller, dest):
+                w.write(caller, dest, get())
+            return fn
+
+        def call_contract(caller, contract, data, data_len, value, gas, ret_len):
+            if w.read(caller, value, 32) != ZERO32:
+                raise HostError("value transfers are not modelled")
+            return do_call(caller, contract, data, data_len, ret_len, False, "calls")
+
+        def static_call_contract(caller, contract, data, data_len, gas, ret_len):
+            return do_call(caller, contract, data, data_len, ret_len, True, "static_calls")
+
+        def delegate_call_contract(caller, contract, data, data_len, gas, ret_len):
+            return do_call(caller, contract, data, data_len, ret_len, False, "delegate_calls", delegate=True)
+
+        def do_call(caller, contract, data, data_len, ret_len, is_static, counter, delegate=False):
+            frame = w.frames[-1]
+            to = w.read(caller, contract, 20)
+            calldata = w.read(caller, data, data_len)
+            # Nitro persists the caller's cache before control leaves it.
+            w.flush(frame)
+            w.counts[counter] += 1
+            if delegate:
+                # The callee's code runs as the caller: same storage, sender and value.
+                ok, output = w.invoke(frame.address, frame.sender, calldata, frame.is_static, code=to)
+            else:
+                ok, output = w.invoke(to, frame.address, calldata, is_static or frame.is_static)
+            frame.return_data = output
+            w.write(caller, ret_len, len(output).to_bytes(4, "little"))
+            return 0 if ok else 1
+
+        def read_return_data(caller, dest, offset, size):
+            data = w.frames[-1].return_data
+            chunk = data[min(offset, len(data)): min(offset + size, len(data))]
+            w.write(caller, dest, chunk)
+            return len(chunk)
+
+        def native_keccak256(caller, ptr, length, out):
+            w.write(caller, out, keccak256(w.read(caller, ptr, length)))
+
+        hook("read_args", [I32], [], read_args)
+        hook("write_result", [I32, I32], [], write_result)
+        hook("storage_load_bytes32", [I32, I32], [], storage_load_bytes32)
+        hook("storage_cache_bytes32", [I32, I32], [], storage_cache_bytes32)
+        hook("storage_flush_cache", [I32], [], storage_flush_cache)
+        hook("emit_log", [I32, I32, I32], [], emit_log)
+        hook("msg_sender", [I32], [], address_hook(lambda: w.frames[-1].sender))
+        hook("contract_address", [I32], [], address_hook(lambda: w.frames[-1].address))
+        hook("tx_origin", [I32], [], address_hook(lambda: w.origin))
+        hook("msg_value", [I32], [], lambda caller, dest: w.write(caller, dest, ZERO32))
+        hook("msg_reentrant", [], [I32],
+             lambda caller: int(sum(f.address == w.frames[-1].address for f in w.frames) > 1))
+        hook("block_number", [], [I64], lambda caller: w.block_number)
+        hook("block_timestamp", [], [I64], lambda caller: w.timestamp)
+        hook("chain_id", [], [I64], lambda caller: 42170)
+        hook("evm_gas_left", [], [I64], lambda caller: 30_000_000)
+        hook("evm_ink_left", [], [I64], lambda caller: 30_000_000 * 10_000)
+        hook("pay_for_memory_grow", [I32], [], lambda caller, pages: None)
+        hook("call_contract", [I32, I32, I32, I32, I64, I32], [I32], call_contract)
+        hook("static_call_contract", [I32, I32, I32, I64, I32], [I32], static_call_contract)
+        hook("delegate_call_contract", [I32, I32, I32, I64, I32], [I32], delegate_call_contract)
+        hook("read_return_data", [I32, I32, I32], [I32], read_return_data)
+        hook("return_data_size", [], [I32], lambda caller: len(w.frames[-1].return_data))
+        hook("native_keccak256", [I32, I32, I32], [], native_keccak256)
+
+    # ---- execution ----------------------------------------------------------
+    def deploy(self, address, path):
+        module = self.compiled.get(path)
+        if module is None:
+            module = self.compiled[path] = Module.from_file(self.engine, path)
+        missing = [f"{i.module}.{i.name}" for i in module.imports if not self._defines(i.module, i.name)]
+        if missing:
+            raise HostError("the program imports host functions this harness lacks: " + ", ".join(missing))
+        self.modules[address] = module
+
+    def _defines(self, module, name):
+        store = Store(self.engine)
+        try:
+            self.linker.get(store, module, name)
+            return True
+        except WasmtimeError:
+            return False
+
+    def invoke(self, to, sender, calldata, is_static, code=None):
+        """Runs one program frame as contract `to` with the program deployed
+        at `code` (default `to`; another for a delegate call); returns
+        (succeeded, output)."""
+        module = self.modules.get(to if code is None else code)
+        if module is None:
+            # A call to an account without code succeeds with no output, as in the EVM.
+            return True, b""
+        if len(self.frames) >= MAX_DEPTH:
+            return False, b""
+        frame = Frame(to, sender, calldata, is_static)
+        undo_mark, log_mark = len(self.undo), len(self.logs)
+        self.frames.append(frame)
+        try:
+            store = Store(self.engine)
+            instance = self.linker.instantiate(store, module)
+            status = instance.exports(store)["user_entrypoint"](store, len(calldata))
+            ok = status == 0
+            output = frame.result
+        except (Trap, WasmtimeError) as error:
+            cause = error
+            while cause is not None and not isinstance(cause, HostError):
+                cause = cause.__cause__ or cause.__context__
+            if cause is not None:
+                raise cause
+            ok, output = False, b""
+        finally:
+            self.frames.pop()
+        if not ok:
+            for address, key, old in reversed(self.undo[undo_mark:]):
+                if old is None:
+                    self.storage[address].pop(key, None)
+                else:
+                    self.storage[address][key] = old
+            del self.undo[undo_mark:]
+            del self.logs[log_mark:]
+        return ok, output
+
+    def call(self, to, sender, calldata, block_number, timestamp):
+        self.block_number, self.timestamp, self.origin = block_number, timestamp, sender
+        self.counts = dict(storage_loads=0, storage_stores=0, logs=0, calls=0, static_calls=0, delegate_calls=0)
+        self.undo, self.logs = [], []
+        ok, output = self.invoke(to, sender, calldata, False)
+        logs = [
+            {"address": hx(a), "topics": [hx(t) for t in topics], "data": hx(d)}
+            for a, topics, d in self.logs
+        ]
+        if not ok:
+            logs = []
+        self.undo = []
+        return {"ok": ok, "output": hx(output), "logs": logs, "counts": self.counts}
+
+
+def hx(data):
+    return "0x" + bytes(data).hex()
+
+
+def unhex(text):
+    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+
+
+def handle(world, request):
+    op = request.get("op")
+    if op == "reset":
+        world.storage, world.modules = {}, {}
+        return {"ok": True}
+    if op == "deploy":
+        world.deploy(unhex(request["address"]), request["wasm"])
+        return {"ok": True}
+    if op == "call":
+        return world.call(
+            unhex(request["to"]), unhex(request["from"]), unhex(request["data"]),
+            int(request["block_number"]), int(request["timestamp"]),
+        )
+    if op == "storage":
+        slots = world.storage.get(unhex(request["address"]), {})
+        return {"slots": {hx(k): hx(v) for k, v in sorted(slots.items()) if v != ZERO32}}
+    if op == "size":
+        import brotli
+        raw = open(request["wasm"], "rb").read()
+        # cargo-stylus compresses with brotli at quality 11, window 22.
+        return {"raw": len(raw), "brotli": len(brotli.compress(raw, quality=11, lgwin=22))}
+    if op == "imports":
+        module = Module.from_file(world.engine, request["wasm"])
+        return {"imports": [f"{i.module}.{i.name}" for i in module.imports],
+                "exports": [e.name for e in module.exports]}
+    raise HostError(f"unknown op {op!r}")
+
+
+def main():
+    world = World()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = handle(world, json.loads(line))
+        except (HostError, KeyError, ValueError, WasmtimeError) as error:
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

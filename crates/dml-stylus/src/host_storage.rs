@@ -1,0 +1,161 @@
+//! The engine's [`Storage`] over a Stylus host: the running contract's own
+//! slots through the host's storage cache, the other contract's slots through
+//! the token bridge.
+
+use alloc::{string::String, vec::Vec};
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use dml_engine::{Contract, Log, Storage};
+
+use crate::{revert_data, Host, IDmlTokenBridge, CONTRACTS};
+
+/// Storage of the contract `own` running on `host`.
+pub(crate) struct HostStorage<'h, H: ?Sized> {
+    host: &'h H,
+    own: Contract,
+    /// Token slot writes made by an engine call, sent with the first bridge commit.
+    token_writes: Vec<(U256, U256)>,
+    /// The first thing that went wrong under the engine's feet; the call reverts with it.
+    failure: Option<Vec<u8>>,
+}
+
+impl<'h, H: Host + ?Sized> HostStorage<'h, H> {
+    pub(crate) fn new(host: &'h H, own: Contract) -> Self {
+        Self { host, own, token_writes: Vec::new(), failure: None }
+    }
+
+    fn fail(&mut self, data: Vec<u8>) {
+        self.failure.get_or_insert(data);
+    }
+
+    /// Reverts with the first failure of a bridge call, if one happened.
+    pub(crate) fn check(&mut self) -> Result<(), Vec<u8>> {
+        match self.failure.take() {
+            Some(data) => Err(data),
+            None => Ok(()),
+        }
+    }
+
+    /// Emits a successful call's logs in order, each from its own contract:
+    /// the running contract's directly, the token's (from an engine call)
+    /// through `engineCommit`, one commit per run of consecutive token logs.
+    /// The token slot writes travel with the first commit.
+    pub(crate) fn finish(mut self, logs: &[Log]) -> Result<(), Vec<u8>> {
+        let mut index = 0;
+        while index < logs.len() {
+            if logs[index].contract == self.own {
+                let log = &logs[index];
+                self.host.raw_log(&log.topics, &log.data).map_err(revert_data)?;
+                index += 1;
+            } else {
+                let end =
+                    logs[index..].iter().position(|log| log.contract == self.own).map_or(logs.len(), |n| index + n);
+                self.commit_to_token(&logs[index..end])?;
+                index = end;
+            }
+        }
+        if !self.token_writes.is_empty() {
+            self.commit_to_token(&[])?;
+        }
+        Ok(())
+    }
+
+    fn commit_to_token(&mut self, logs: &[Log]) -> Result<(), Vec<u8>> {
+        if self.own != Contract::Engine {
+            return Err(revert_data("dml-stylus: the token emitted an engine log"));
+        }
+        let (slots, values) = core::mem::take(&mut self.token_writes).into_iter().unzip();
+        let call = IDmlTokenBridge::engineCommitCall {
+            slots,
+            values,
+            topics: logs.iter().map(|log| log.topics.clone()).collect(),
+            data: logs.iter().map(|log| log.data.clone()).collect(),
+        };
+        self.call_token(&call.abi_encode(), false).map(drop)
+    }
+
+    /// Calls the token contract; `Err` carries its revert data.
+    fn call_token(&self, calldata: &[u8], is_static: bool) -> Result<Vec<u8>, Vec<u8>> {
+        let token: Address = CONTRACTS.token;
+        let mut return_len = 0usize;
+        // SAFETY: the pointers are valid for the lengths given, and the
+        // engine's own storage needs no flush: the token never reads it.
+        let status = unsafe {
+            if is_static {
+                self.host.static_call_contract(
+                    token.as_ptr(),
+                    calldata.as_ptr(),
+                    calldata.len(),
+                    u64::MAX,
+                    &mut return_len,
+                )
+            } else {
+                let value = B256::ZERO;
+                self.host.call_contract(
+                    token.as_ptr(),
+                    calldata.as_ptr(),
+                    calldata.len(),
+                    value.as_ptr(),
+                    u64::MAX,
+                    &mut return_len,
+                )
+            }
+        };
+        let data = self.host.read_return_data(0, Some(return_len));
+        if status == 0 {
+            Ok(data)
+        } else if data.is_empty() {
+            Err(revert_data("dml-stylus: token bridge call failed"))
+        } else {
+            Err(data)
+        }
+    }
+
+    fn bridge_failure(reason: &str) -> Vec<u8> {
+        let mut message = String::from("dml-stylus: token bridge: ");
+        message.push_str(reason);
+        revert_data(&message)
+    }
+}
+
+impl<H: Host + ?Sized> Storage for HostStorage<'_, H> {
+    fn load(&mut self, contract: Contract, slot: U256) -> U256 {
+        if contract == self.own {
+            return U256::from_be_bytes(self.host.storage_load_bytes32(slot).0);
+        }
+        if self.own == Contract::Token {
+            // Token calls never touch engine storage; refuse rather than guess.
+            self.fail(revert_data("dml-stylus: a token call read engine storage"));
+            return U256::ZERO;
+        }
+        let calldata = IDmlTokenBridge::engineLoadCall { slot }.abi_encode();
+        match self.call_token(&calldata, true) {
+            Ok(data) => match IDmlTokenBridge::engineLoadCall::abi_decode_returns(&data) {
+                Ok(value) => value,
+                Err(_) => {
+                    self.fail(Self::bridge_failure("malformed engineLoad return data"));
+                    U256::ZERO
+                }
+            },
+            Err(data) => {
+                self.fail(data);
+                U256::ZERO
+            }
+        }
+    }
+
+    fn store(&mut self, contract: Contract, slot: U256, value: U256) {
+        if self.failure.is_some() {
+            return;
+        }
+        if contract == self.own {
+            // SAFETY: the adapter holds no storage handles that could alias this slot.
+            unsafe { self.host.storage_cache_bytes32(slot, B256::from(value)) };
+        } else if self.own == Contract::Engine {
+            self.token_writes.push((slot, value));
+        } else {
+            self.fail(revert_data("dml-stylus: a token call wrote engine storage"));
+        }
+    }
+}

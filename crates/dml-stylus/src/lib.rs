@@ -1,0 +1,378 @@
+//! The DML engine and token as Arbitrum Stylus contracts.
+//!
+//! This crate is a thin adapter: it forwards a contract call's ABI calldata to
+//! [`dml_engine::call`] and maps the engine's [`Storage`] and logs onto the
+//! Stylus host (`vm_hooks`), through stylus-sdk 0.10's raw host access. It
+//! holds no protocol logic. Built for `wasm32-unknown-unknown` with the
+//! `engine-contract` or `token-contract` feature (see `scripts/stylus-build.sh`)
+//! it becomes one deployable Stylus program; on the host it is an ordinary
+//! library whose entry points ([`engine_entry`], [`token_entry`]) run over any
+//! [`Host`], such as stylus-sdk's `TestVM`.
+//!
+//! Two contracts, as on the dev chain. The engine and the token keep their
+//! own addresses and their own account storage, slot for slot as
+//! `dml-chain` lays them out, so `eth_getStorageAt`, logs and ABI are the
+//! same on both hosts. A Stylus program may only write its own storage, so
+//! when an engine call reads or writes token slots (every DML transfer) the
+//! engine contract makes real calls to the token contract through a small
+//! bridge ABI ([`IDmlTokenBridge`]) that only the engine may use: a static
+//! `engineLoad(slot)` per token slot read, and after the engine call has
+//! succeeded one `engineCommit` per run of token logs carrying the token slot
+//! writes and the token's `Transfer` logs, so the token emits them from its
+//! own address in the same order as on the dev chain.
+//!
+//! Each contract knows the other's address at compile time
+//! ([`CONTRACTS`], from `DML_ENGINE_ADDRESS` and `DML_TOKEN_ADDRESS`, the dev
+//! chain's addresses by default) and refuses to run at any other address.
+//! Genesis is one call, [`IDmlStylusGenesis::dmlGenesisCall`], which only
+//! [`GENESIS_AUTHORITY`] may make, once.
+//!
+//! ```
+//! use dml_stylus::{IDmlTokenBridge, CONTRACTS};
+//! use dml_primitives::{IDmlToken, SolCall, SolInterface};
+//! // The bridge's selectors never shadow an ERC-20 function.
+//! assert!(!IDmlToken::IDmlTokenCalls::SELECTORS.contains(&IDmlTokenBridge::engineLoadCall::SELECTOR));
+//! assert_ne!(CONTRACTS.engine, CONTRACTS.token);
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod addresses;
+#[cfg(not(target_arch = "wasm32"))]
+mod export_abi;
+mod host_storage;
+
+use alloc::{string::ToString, vec::Vec};
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolError};
+use dml_engine::{CallContext, CallError, Contract, Genesis, Parameters};
+pub use stylus_sdk::stylus_core::host::Host;
+
+pub use addresses::{CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY};
+pub use dml_engine::facet;
+#[cfg(not(target_arch = "wasm32"))]
+pub use export_abi::solidity_interface;
+use host_storage::HostStorage;
+
+/// Return data of a call: `Ok` returns, `Err` reverts with that data.
+pub type ArbResult = Result<Vec<u8>, Vec<u8>>;
+
+alloy_sol_types::sol! {
+    /// The token contract's side door for the engine contract: the engine's
+    /// calls read and write token slots (balances, supply) and the token
+    /// emits the resulting `Transfer` logs. Only the engine may call it.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IDmlTokenBridge {
+        /// Reads one slot of the token's storage.
+        function engineLoad(uint256 slot) external view returns (uint256);
+        /// Writes token slots, then emits logs (`topics[i]`, `data[i]`) from the token.
+        function engineCommit(uint256[] calldata slots, uint256[] calldata values, bytes32[][] calldata topics, bytes[] calldata data) external;
+    }
+
+    /// The engine contract's one-time initialisation: writes the state
+    /// `dml_engine::genesis` writes on the dev chain.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IDmlStylusGenesis {
+        /// `parameters` in the order of `dml_engine::Parameters`'s fields.
+        function dmlGenesis(
+            address owner,
+            address pauser,
+            address treasury,
+            address liquidityPool,
+            uint64 startTime,
+            address[] calldata holders,
+            uint256[] calldata amounts,
+            uint64[11] calldata parameters
+        ) external;
+    }
+}
+
+/// Revert data `Error(reason)`, as a Solidity `require` gives it.
+pub fn revert_data(reason: &str) -> Vec<u8> {
+    alloy_sol_types::Revert { reason: reason.into() }.abi_encode()
+}
+
+fn call_context<H: Host + ?Sized>(host: &H) -> CallContext {
+    CallContext {
+        sender: host.msg_sender(),
+        value: host.msg_value(),
+        block_number: host.block_number(),
+        timestamp: host.block_timestamp(),
+        // Stylus meters ink itself; the engine's EVM-equivalent gas is not a limit here.
+        gas_limit: u64::MAX,
+        // A write in a static context fails in the host, which reverts the call.
+        is_static: false,
+        contracts: CONTRACTS,
+    }
+}
+
+fn selector(calldata: &[u8]) -> Option<[u8; 4]> {
+    calldata.get(..4).map(|bytes| [bytes[0], bytes[1], bytes[2], bytes[3]])
+}
+
+fn check_address<H: Host + ?Sized>(host: &H, expected: Address) -> Result<(), Vec<u8>> {
+    if host.contract_address() == expected {
+        Ok(())
+    } else {
+        Err(revert_data("dml-stylus: contract built for another address"))
+    }
+}
+
+/// One call to the engine with every facet in one program: the engine's ABI
+/// plus [`IDmlStylusGenesis`]. Token slots and token logs go through the token
+/// contract's [`IDmlTokenBridge`]. Too large to deploy as one Stylus program,
+/// it is the whole engine for native hosts such as stylus-sdk's `TestVM`.
+pub fn engine_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    facet_entry::<{ facet::ALL }, H>(host, calldata)
+}
+
+/// One call to an engine facet program: the engine functions of the facets
+/// in `FACETS` (a [`facet`] mask), running on the engine's storage: the
+/// router delegate-calls it, so the host's contract address is the engine's.
+/// The [`facet::GOVERN`] facet also takes [`IDmlStylusGenesis`].
+pub fn facet_entry<const FACETS: u8, H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    check_address(host, CONTRACTS.engine)?;
+    if selector(calldata) == Some(IDmlStylusGenesis::dmlGenesisCall::SELECTOR) && FACETS & facet::GOVERN != 0 {
+        return genesis(host, calldata);
+    }
+    let context = call_context(host);
+    let mut storage = HostStorage::new(host, Contract::Engine);
+    let result = dml_engine::call_facets::<FACETS, _>(&mut storage, &context, Contract::Engine, calldata);
+    storage.check()?;
+    match result {
+        Ok(outcome) => {
+            storage.finish(&outcome.logs)?;
+            Ok(outcome.output.to_vec())
+        }
+        Err(error) => Err(revert_of(&error)),
+    }
+}
+
+/// The facet that serves a call to the engine address, by its selector:
+/// `None` for calldata without a known engine selector.
+pub fn route(calldata: &[u8]) -> Option<u8> {
+    let selector = selector(calldata)?;
+    if selector == IDmlStylusGenesis::dmlGenesisCall::SELECTOR {
+        return Some(facet::GOVERN);
+    }
+    Some(facet::of_selector(selector)).filter(|&facet| facet != 0)
+}
+
+/// One call to the engine's router program, the program deployed at the
+/// engine's address: it delegate-calls the facet program that serves the
+/// selector ([`FACET_PROGRAMS`]), which runs on the router's storage with the
+/// caller's `msg.sender`, and returns or reverts with what the facet gave.
+/// Calldata without a known selector reverts as the engine would.
+pub fn router_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    check_address(host, CONTRACTS.engine)?;
+    let Some(facet) = route(calldata) else {
+        return Err(revert_data(if calldata.len() < 4 {
+            "missing function selector"
+        } else {
+            "unknown function selector"
+        }));
+    };
+    let index = facet.trailing_zeros() as usize;
+    let program = FACET_PROGRAMS[index];
+    let mut return_len = 0usize;
+    // SAFETY: the pointers are valid for the lengths given; the router keeps
+    // no storage of its own in the host's cache.
+    let status = unsafe {
+        host.delegate_call_contract(program.as_ptr(), calldata.as_ptr(), calldata.len(), u64::MAX, &mut return_len)
+    };
+    let data = host.read_return_data(0, Some(return_len));
+    if status == 0 {
+        Ok(data)
+    } else {
+        Err(data)
+    }
+}
+
+/// One call to the token contract: the ERC-20 ABI, plus [`IDmlTokenBridge`]
+/// for the engine contract.
+pub fn token_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    check_address(host, CONTRACTS.token)?;
+    match selector(calldata) {
+        Some(IDmlTokenBridge::engineLoadCall::SELECTOR) => {
+            only_engine(host)?;
+            let call = IDmlTokenBridge::engineLoadCall::abi_decode(calldata)
+                .map_err(|_| revert_data("dml-stylus: invalid bridge calldata"))?;
+            let value = U256::from_be_bytes(host.storage_load_bytes32(call.slot).0);
+            Ok(IDmlTokenBridge::engineLoadCall::abi_encode_returns(&value))
+        }
+        Some(IDmlTokenBridge::engineCommitCall::SELECTOR) => {
+            only_engine(host)?;
+            let call = IDmlTokenBridge::engineCommitCall::abi_decode(calldata)
+                .map_err(|_| revert_data("dml-stylus: invalid bridge calldata"))?;
+            if call.slots.len() != call.values.len() || call.topics.len() != call.data.len() {
+                return Err(revert_data("dml-stylus: invalid bridge calldata"));
+            }
+            for (slot, value) in call.slots.iter().zip(&call.values) {
+                // SAFETY: the token holds no storage handles that could alias this slot.
+                unsafe { host.storage_cache_bytes32(*slot, B256::from(*value)) };
+            }
+            for (topics, data) in call.topics.iter().zip(&call.data) {
+                host.raw_log(topics, data).map_err(revert_data)?;
+            }
+            Ok(Vec::new())
+        }
+        _ => {
+            let context = call_context(host);
+            let mut storage = HostStorage::new(host, Contract::Token);
+            // No engine facet: a token program carries no engine code.
+            let result = dml_engine::call_facets::<0, _>(&mut storage, &context, Contract::Token, calldata);
+            storage.check()?;
+            match result {
+                Ok(outcome) => {
+                    storage.finish(&outcome.logs)?;
+                    Ok(outcome.output.to_vec())
+                }
+                Err(error) => Err(revert_of(&error)),
+            }
+        }
+    }
+}
+
+fn only_engine<H: Host + ?Sized>(host: &H) -> Result<(), Vec<u8>> {
+    if host.msg_sender() == CONTRACTS.engine {
+        Ok(())
+    } else {
+        Err(revert_data("dml-stylus: only the engine may use the token bridge"))
+    }
+}
+
+fn revert_of(error: &CallError) -> Vec<u8> {
+    error.revert_data().to_vec()
+}
+
+fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    if host.msg_sender() != GENESIS_AUTHORITY {
+        return Err(revert_data("dml-stylus: only the genesis authority may run genesis"));
+    }
+    if !host.msg_value().is_zero() {
+        return Err(revert_data("function is not payable"));
+    }
+    let call = IDmlStylusGenesis::dmlGenesisCall::abi_decode(calldata)
+        .map_err(|_| revert_data("dml-stylus: invalid genesis calldata"))?;
+    if call.holders.len() != call.amounts.len() {
+        return Err(revert_data("dml-stylus: holders and amounts differ in length"));
+    }
+    // The owner slot is never zero after genesis (genesis and transferOwnership refuse a zero owner).
+    let owner_slot = U256::from(dml_engine::layout::engine::OWNER);
+    if !host.storage_load_bytes32(owner_slot).is_zero() {
+        return Err(revert_data("dml-stylus: genesis already ran"));
+    }
+    let [validator_minimum, slash, solution_fee, retraction_fee, treasury_reward, liquidity_reward, min_claim, retraction_wait, vote_period, stake_since, unlock] =
+        call.parameters;
+    let config = Genesis {
+        owner: call.owner,
+        pauser: call.pauser,
+        treasury: call.treasury,
+        liquidity_pool: call.liquidityPool,
+        start_time: call.startTime,
+        allocations: call.holders.into_iter().zip(call.amounts).collect(),
+        parameters: Parameters {
+            validator_minimum_percentage: validator_minimum,
+            slash_amount_percentage: slash,
+            solution_fee_percentage: solution_fee,
+            retraction_fee_percentage: retraction_fee,
+            treasury_reward_percentage: treasury_reward,
+            liquidity_reward_percentage: liquidity_reward,
+            min_claim_solution_time: min_claim,
+            min_retraction_wait_time: retraction_wait,
+            min_contestation_vote_period_time: vote_period,
+            max_contestation_validator_stake_since: stake_since,
+            exit_validator_min_unlock_time: unlock,
+        },
+        contracts: CONTRACTS,
+    };
+    let mut storage = HostStorage::new(host, Contract::Engine);
+    let result = dml_engine::genesis(&mut storage, &config);
+    storage.check()?;
+    match result {
+        Ok(logs) => {
+            storage.finish(&logs)?;
+            Ok(Vec::new())
+        }
+        Err(error) => Err(revert_data(&error.to_string())),
+    }
+}
+
+/// The [`IDmlStylusGenesis::dmlGenesisCall`] that sets up `config`, as the
+/// dev chain's genesis would (its `contracts` must be [`CONTRACTS`]).
+pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
+    let p = &config.parameters;
+    IDmlStylusGenesis::dmlGenesisCall {
+        owner: config.owner,
+        pauser: config.pauser,
+        treasury: config.treasury,
+        liquidityPool: config.liquidity_pool,
+        startTime: config.start_time,
+        holders: config.allocations.iter().map(|(holder, _)| *holder).collect(),
+        amounts: config.allocations.iter().map(|(_, amount)| *amount).collect(),
+        parameters: [
+            p.validator_minimum_percentage,
+            p.slash_amount_percentage,
+            p.solution_fee_percentage,
+            p.retraction_fee_percentage,
+            p.treasury_reward_percentage,
+            p.liquidity_reward_percentage,
+            p.min_claim_solution_time,
+            p.min_retraction_wait_time,
+            p.min_contestation_vote_period_time,
+            p.max_contestation_validator_stake_since,
+            p.exit_validator_min_unlock_time,
+        ],
+    }
+    .abi_encode()
+}
+
+/// The deployable program: `user_entrypoint`, exported only in a wasm32
+/// build with exactly one of the contract features.
+#[cfg(all(
+    target_arch = "wasm32",
+    any(
+        feature = "engine-router",
+        feature = "engine-govern",
+        feature = "engine-tasks",
+        feature = "engine-solve",
+        feature = "engine-settle",
+        feature = "engine-stake",
+        feature = "token-contract"
+    )
+))]
+mod program {
+    const PROGRAMS: usize = cfg!(feature = "engine-router") as usize
+        + cfg!(feature = "engine-govern") as usize
+        + cfg!(feature = "engine-tasks") as usize
+        + cfg!(feature = "engine-solve") as usize
+        + cfg!(feature = "engine-settle") as usize
+        + cfg!(feature = "engine-stake") as usize
+        + cfg!(feature = "token-contract") as usize;
+    const _: () = assert!(PROGRAMS == 1, "build one program at a time: one `engine-*` or `token-contract` feature");
+
+    use alloc::vec::Vec;
+    // The `entrypoint` macro calls host methods through the prelude's traits.
+    use stylus_sdk::{host::VM, prelude::*};
+
+    #[entrypoint]
+    fn user_main(input: Vec<u8>, vm: VM) -> stylus_sdk::ArbResult {
+        #[cfg(feature = "engine-router")]
+        return crate::router_entry(&vm, &input);
+        #[cfg(feature = "engine-govern")]
+        return crate::facet_entry::<{ crate::facet::GOVERN }, _>(&vm, &input);
+        #[cfg(feature = "engine-tasks")]
+        return crate::facet_entry::<{ crate::facet::TASKS }, _>(&vm, &input);
+        #[cfg(feature = "engine-solve")]
+        return crate::facet_entry::<{ crate::facet::SOLVE }, _>(&vm, &input);
+        #[cfg(feature = "engine-settle")]
+        return crate::facet_entry::<{ crate::facet::SETTLE }, _>(&vm, &input);
+        #[cfg(feature = "engine-stake")]
+        return crate::facet_entry::<{ crate::facet::STAKE }, _>(&vm, &input);
+        #[cfg(feature = "token-contract")]
+        return crate::token_entry(&vm, &input);
+    }
+}
