@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the
-# tests need (each scripts/setup/*.sh is idempotent), then the Rust tests and
-# the no_std build of the engine.
+# tests need (each scripts/setup/*.sh is idempotent), then the Rust tests, the
+# no_std build of the engine, the Arbitrum Stylus programs (built, held to the
+# 24 KB limit, and run against the dev chain) and the native model build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,9 @@ cargo test --workspace
 
 echo "==> no_std build of dml-engine"
 bash scripts/check-nostd.sh
+
+echo "==> Arbitrum Stylus programs: build, size limit, wasm vs dev chain"
+bash scripts/stylus-build.sh test
 
 # The portable build's hashes were checked by `cargo test` above
 # (dml-models' golden tests, 1 and 2 threads); this adds the native build.

@@ -13,6 +13,7 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
 
   {"op": "reset"}                      forget every program and slot
   {"op": "deploy", "address": "0x…", "wasm": "path"}
+  {"op": "remove", "address": "0x…"}   the account has no code again
   {"op": "call", "to": "0x…", "from": "0x…", "data": "0x…",
    "block_number": n, "timestamp": t}
       -> {"ok": true|false, "output": "0x…", "logs": [{"address", "topics", "data"}],
@@ -26,6 +27,7 @@ An unknown import, a trap or a malformed request answers {"error": "…"}.
 """
 
 import json
+import os
 import sys
 
 from Crypto.Hash import keccak
@@ -67,6 +69,7 @@ class World:
     def __init__(self):
         self.engine = Engine()
         self.modules = {}
+        self.code_sizes = {}
         self.compiled = {}
         self.storage = {}
         self.frames = []
@@ -210,6 +213,8 @@ class World:
         hook("read_return_data", [I32, I32, I32], [I32], read_return_data)
         hook("return_data_size", [], [I32], lambda caller: len(w.frames[-1].return_data))
         hook("native_keccak256", [I32, I32, I32], [], native_keccak256)
+        hook("account_code_size", [I32], [I32],
+             lambda caller, address: w.code_sizes.get(w.read(caller, address, 20), 0))
 
     # ---- execution ----------------------------------------------------------
     def deploy(self, address, path):
@@ -220,6 +225,11 @@ class World:
         if missing:
             raise HostError("the program imports host functions this harness lacks: " + ", ".join(missing))
         self.modules[address] = module
+        self.code_sizes[address] = os.path.getsize(path)
+
+    def remove(self, address):
+        self.modules.pop(address, None)
+        self.code_sizes.pop(address, None)
 
     def _defines(self, module, name):
         store = Store(self.engine)
@@ -293,10 +303,13 @@ def unhex(text):
 def handle(world, request):
     op = request.get("op")
     if op == "reset":
-        world.storage, world.modules = {}, {}
+        world.storage, world.modules, world.code_sizes = {}, {}, {}
         return {"ok": True}
     if op == "deploy":
         world.deploy(unhex(request["address"]), request["wasm"])
+        return {"ok": True}
+    if op == "remove":
+        world.remove(unhex(request["address"]))
         return {"ok": True}
     if op == "call":
         return world.call(

@@ -175,8 +175,15 @@ pub fn router_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
             "unknown function selector"
         }));
     };
-    let index = facet.trailing_zeros() as usize;
-    let program = FACET_PROGRAMS[index];
+    // A delegate call to an address without code "succeeds" with no output,
+    // so before the one-time genesis the router checks that every facet is
+    // deployed where it was built to find it (program code cannot go away).
+    if selector(calldata) == Some(IDmlStylusGenesis::dmlGenesisCall::SELECTOR)
+        && FACET_PROGRAMS.iter().any(|program| host.code_size(*program) == 0)
+    {
+        return Err(revert_data("dml-stylus: a facet program is missing at its built-in address"));
+    }
+    let program = FACET_PROGRAMS[facet.trailing_zeros() as usize];
     let mut return_len = 0usize;
     // SAFETY: the pointers are valid for the lengths given; the router keeps
     // no storage of its own in the host's cache.

@@ -100,3 +100,24 @@ fn the_programs_import_only_vm_hooks() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs the built wasm: scripts/stylus-build.sh test"]
+fn the_router_refuses_genesis_until_every_facet_is_deployed() {
+    use dml_stylus::{revert_data, CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY};
+    let Some(tools) = Tools::require("router genesis guard") else { return };
+    let mut harness = Harness::start(tools);
+    let genesis = Pair::genesis_calldata();
+    harness.remove(FACET_PROGRAMS[3]);
+    let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
+    assert!(!result.ok, "genesis with a facet missing must revert");
+    assert_eq!(result.output.as_ref(), revert_data("dml-stylus: a facet program is missing at its built-in address"));
+    assert!(harness.storage(CONTRACTS.engine).is_empty() && harness.storage(CONTRACTS.token).is_empty());
+    // With every program in place the same call succeeds.
+    harness.reset();
+    let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
+    assert!(result.ok, "{result:?}");
+    // A facet called directly (not through the router) refuses: it runs only as the engine.
+    let (result, _) = harness.call(FACET_PROGRAMS[0], GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
+    assert_eq!(result.output.as_ref(), revert_data("dml-stylus: contract built for another address"));
+}

@@ -168,6 +168,11 @@ impl Harness {
         }
     }
 
+    /// Takes the program at `address` away (the account has no code).
+    pub fn remove(&mut self, address: Address) {
+        self.request(json!({"op": "remove", "address": address.to_string()}));
+    }
+
     /// The `vm_hooks` functions a program imports.
     pub fn imports(&mut self, wasm: &Path) -> Vec<String> {
         let answer = self.request(json!({"op": "imports", "wasm": wasm.display().to_string()}));
@@ -350,8 +355,7 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(harness: Harness) -> Self {
-        let config = genesis_config();
-        let chain = DevChain::new(&config);
+        let (config, chain) = Self::worlds();
         let genesis = engine_genesis(&config, &chain.signers);
         assert_eq!(chain.signers[0].address(), GENESIS_AUTHORITY, "the wasm's genesis authority is dev account 0");
         let mut pair = Self { chain, harness, time: GENESIS_TIME };
@@ -361,6 +365,19 @@ impl Pair {
         assert!(result.ok, "wasm genesis: {result:?}");
         pair.assert_same_storage("genesis");
         pair
+    }
+
+    /// The genesis configuration and the dev chain built from it.
+    pub fn worlds() -> (GenesisConfig, DevChain) {
+        let config = genesis_config();
+        let chain = DevChain::new(&config);
+        (config, chain)
+    }
+
+    /// The engine genesis call of [`Pair::new`].
+    pub fn genesis_calldata() -> Vec<u8> {
+        let (config, chain) = Self::worlds();
+        genesis_calldata(&engine_genesis(&config, &chain.signers))
     }
 
     /// Runs one call in both worlds and returns both results (not yet compared).
