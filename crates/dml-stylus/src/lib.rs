@@ -1,13 +1,20 @@
 //! The DML engine and token as Arbitrum Stylus contracts.
 //!
 //! This crate is a thin adapter: it forwards a contract call's ABI calldata to
-//! [`dml_engine::call`] and maps the engine's [`Storage`] and logs onto the
-//! Stylus host (`vm_hooks`), through stylus-sdk 0.10's raw host access. It
-//! holds no protocol logic. Built for `wasm32-unknown-unknown` with the
-//! `engine-contract` or `token-contract` feature (see `scripts/stylus-build.sh`)
-//! it becomes one deployable Stylus program; on the host it is an ordinary
-//! library whose entry points ([`engine_entry`], [`token_entry`]) run over any
-//! [`Host`], such as stylus-sdk's `TestVM`.
+//! the engine ([`dml_engine::call_facets`]) and maps the engine's [`Storage`](dml_engine::Storage)
+//! and logs onto the Stylus host (`vm_hooks`), through stylus-sdk 0.10's raw
+//! host access. It holds no protocol logic. Built for `wasm32-unknown-unknown`
+//! with one program feature (see `scripts/stylus-build.sh`) it becomes one
+//! deployable Stylus program; on the host it is an ordinary library whose
+//! entry points ([`engine_entry`], [`facet_entry`], [`router_entry`],
+//! [`token_entry`]) run over any [`Host`], such as stylus-sdk's `TestVM`.
+//!
+//! The whole engine is about twice what one Stylus program may hold, so the
+//! engine's address runs a small router ([`router_entry`]) that
+//! delegate-calls one of five facet programs ([`facet_entry`] built for one
+//! [`facet`], at [`FACET_PROGRAMS`]) by the call's selector ([`route`]). A
+//! delegate call runs the facet on the router's storage with the caller's
+//! `msg.sender`, so the engine behaves as one contract.
 //!
 //! Two contracts, as on the dev chain. The engine and the token keep their
 //! own addresses and their own account storage, slot for slot as
@@ -21,9 +28,9 @@
 //! writes and the token's `Transfer` logs, so the token emits them from its
 //! own address in the same order as on the dev chain.
 //!
-//! Each contract knows the other's address at compile time
-//! ([`CONTRACTS`], from `DML_ENGINE_ADDRESS` and `DML_TOKEN_ADDRESS`, the dev
-//! chain's addresses by default) and refuses to run at any other address.
+//! Each program knows the others' addresses at compile time
+//! ([`CONTRACTS`] and [`FACET_PROGRAMS`], from `DML_*_ADDRESS` settings, the
+//! dev chain's addresses by default) and refuses to run at any other address.
 //! Genesis is one call, [`IDmlStylusGenesis::dmlGenesisCall`], which only
 //! [`GENESIS_AUTHORITY`] may make, once.
 //!
