@@ -167,7 +167,9 @@ case ${1:-build} in
         cd "$REPO"
         export DML_STYLUS_WASM_DIR=$OUT DML_STYLUS_PYTHON=$VENV/bin/python
         if [[ $1 == test ]]; then
-            CI=true cargo test -p dml-stylus --test wasm_equivalence -- --include-ignored
+            # --workspace: the same feature set as `cargo test --workspace`, so
+            # nothing is rebuilt for this one test target.
+            CI=true cargo test --workspace --test wasm_equivalence -- --include-ignored
         else
             cargo bench -p dml-stylus --bench stylus_report --profile dev
         fi

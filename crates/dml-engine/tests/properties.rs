@@ -7,51 +7,14 @@ mod support;
 use std::collections::HashMap;
 
 use dml_engine::{Contract, Parameters};
-use dml_primitives::{Address, Bytes, IDmlToken, IEngine, SolCall, SolEvent, B256, MAX_SUPPLY, ONE_DML, U256};
+use dml_primitives::{Address, IEngine, SolCall, SolEvent, B256, MAX_SUPPLY, ONE_DML, U256};
 use proptest::prelude::*;
-use support::*;
+use support::{
+    ops::{self, op, Op, ACTORS},
+    *,
+};
 
-const ACTORS: u8 = 6;
 const WINDOW: u64 = 60;
-
-#[derive(Clone, Debug)]
-enum Op {
-    Submit { user: u8, fee_centi: u64, model: bool },
-    Solve { solver: u8, task: usize, wrong: bool },
-    Claim { task: usize },
-    Retract { task: usize },
-    Contest { who: u8, task: usize },
-    Vote { who: u8, task: usize, yea: bool },
-    Finish { task: usize, batch: u32 },
-    Deposit { who: u8, amount: u64 },
-    InitiateWithdraw { who: u8, amount: u64 },
-    Withdraw { who: u8, count: u64 },
-    Transfer { from: u8, to: u8, amount: u64 },
-    WithdrawFees,
-    Wait { seconds: u64 },
-    Garbage { engine: bool, data: Vec<u8> },
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let actor = 0..ACTORS;
-    let task = 0usize..64;
-    prop_oneof![
-        4 => (actor.clone(), 0u64..500, any::<bool>()).prop_map(|(user, fee_centi, model)| Op::Submit { user, fee_centi, model }),
-        4 => (actor.clone(), task.clone(), prop::bool::weighted(0.2)).prop_map(|(solver, task, wrong)| Op::Solve { solver, task, wrong }),
-        3 => task.clone().prop_map(|task| Op::Claim { task }),
-        1 => task.clone().prop_map(|task| Op::Retract { task }),
-        2 => (actor.clone(), task.clone()).prop_map(|(who, task)| Op::Contest { who, task }),
-        2 => (actor.clone(), task.clone(), any::<bool>()).prop_map(|(who, task, yea)| Op::Vote { who, task, yea }),
-        2 => (task.clone(), 1u32..4).prop_map(|(task, batch)| Op::Finish { task, batch }),
-        2 => (actor.clone(), 0u64..3_000).prop_map(|(who, amount)| Op::Deposit { who, amount }),
-        1 => (actor.clone(), 0u64..2_000).prop_map(|(who, amount)| Op::InitiateWithdraw { who, amount }),
-        1 => (actor.clone(), 0u64..4).prop_map(|(who, count)| Op::Withdraw { who, count }),
-        1 => (actor.clone(), actor.clone(), 0u64..20_000).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
-        1 => Just(Op::WithdrawFees),
-        3 => prop_oneof![1u64..5, 5u64..200, 200u64..5_000].prop_map(|seconds| Op::Wait { seconds }),
-        1 => (any::<bool>(), prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(engine, data)| Op::Garbage { engine, data }),
-    ]
-}
 
 struct Sim {
     w: World,
@@ -99,10 +62,10 @@ impl Sim {
 
     /// Runs a call; a revert is fine, a panic fails the test. Records task endings.
     fn send<C: SolCall>(&mut self, from: Address, target: Contract, c: C) -> bool {
-        self.send_raw(from, target, &c.abi_encode())
+        self.send_raw(from, target, &c.abi_encode()).is_some()
     }
 
-    fn send_raw(&mut self, from: Address, target: Contract, data: &[u8]) -> bool {
+    fn send_raw(&mut self, from: Address, target: Contract, data: &[u8]) -> Option<Vec<u8>> {
         let before = self.w.storage.clone();
         match self.w.raw(from, target, data) {
             Ok(outcome) => {
@@ -124,86 +87,17 @@ impl Sim {
                         *self.endings.entry(id).or_default() += 1;
                     }
                 }
-                true
+                Some(outcome.output.to_vec())
             }
             Err(_) => {
                 assert_eq!(self.w.storage, before, "a failed call changed storage");
-                false
+                None
             }
         }
     }
 
     fn apply(&mut self, op: &Op) {
-        let e = Contract::Engine;
-        match *op {
-            Op::Submit { user, fee_centi, model } => {
-                let fee = U256::from(fee_centi) * ONE_DML / U256::from(100u8);
-                let input = Bytes::from(format!("{{\"n\":{}}}", self.tasks.len()).into_bytes());
-                let model = self.models[model as usize];
-                let from = account(user);
-                self.send(
-                    from,
-                    e,
-                    IEngine::submitTaskCall { version_: 0, owner_: from, model_: model, fee_: fee, input_: input },
-                );
-            }
-            Op::Solve { solver, task, wrong } => {
-                let id = self.task(task);
-                let cid = output_cid(if wrong { 0xbd } else { id.0[0] });
-                let from = account(solver);
-                let commitment = self
-                    .w
-                    .engine(from, IEngine::generateCommitmentCall { sender_: from, taskid_: id, cid_: cid.clone() })
-                    .unwrap();
-                self.send(from, e, IEngine::signalCommitmentCall { commitment_: commitment });
-                self.w.next_block(1);
-                self.send(from, e, IEngine::submitSolutionCall { taskid_: id, cid_: cid });
-            }
-            Op::Claim { task } => {
-                let id = self.task(task);
-                self.send(account(0), e, IEngine::claimSolutionCall { taskid_: id });
-            }
-            Op::Retract { task } => {
-                let id = self.task(task);
-                let owner = self.w.engine(account(0), IEngine::tasksCall { taskid: id }).unwrap().owner;
-                self.send(owner, e, IEngine::retractTaskCall { taskid_: id });
-            }
-            Op::Contest { who, task } => {
-                let id = self.task(task);
-                self.send(account(who), e, IEngine::submitContestationCall { taskid_: id });
-            }
-            Op::Vote { who, task, yea } => {
-                let id = self.task(task);
-                self.send(account(who), e, IEngine::voteOnContestationCall { taskid_: id, yea_: yea });
-            }
-            Op::Finish { task, batch } => {
-                let id = self.task(task);
-                self.send(account(1), e, IEngine::contestationVoteFinishCall { taskid_: id, amnt_: batch });
-            }
-            Op::Deposit { who, amount } => {
-                let from = account(who);
-                self.send(from, e, IEngine::validatorDepositCall { validator_: from, amount_: dml(amount) });
-            }
-            Op::InitiateWithdraw { who, amount } => {
-                self.send(account(who), e, IEngine::initiateValidatorWithdrawCall { amount_: dml(amount) });
-            }
-            Op::Withdraw { who, count } => {
-                let from = account(who);
-                self.send(from, e, IEngine::validatorWithdrawCall { count_: U256::from(count), to_: from });
-            }
-            Op::Transfer { from, to, amount } => {
-                let c = IDmlToken::transferCall { to: account(to), amount: dml(amount) };
-                self.send(account(from), Contract::Token, c);
-            }
-            Op::WithdrawFees => {
-                self.send(account(2), e, IEngine::withdrawAccruedFeesCall {});
-            }
-            Op::Wait { seconds } => self.w.next_block(seconds),
-            Op::Garbage { engine, ref data } => {
-                let target = if engine { Contract::Engine } else { Contract::Token };
-                self.send_raw(account(3), target, data);
-            }
-        }
+        ops::apply(self, op);
     }
 
     fn holders(&self) -> Vec<Address> {
@@ -268,6 +162,32 @@ impl Sim {
             }
             self.send(account(1), Contract::Engine, IEngine::claimSolutionCall { taskid_: id });
         }
+    }
+}
+
+impl ops::Host for Sim {
+    fn actor(&self, index: u8) -> Address {
+        account(index)
+    }
+
+    fn send(&mut self, from: Address, target: Contract, data: &[u8]) -> Option<Vec<u8>> {
+        self.send_raw(from, target, data)
+    }
+
+    fn wait(&mut self, seconds: u64) {
+        self.w.next_block(seconds);
+    }
+
+    fn task(&self, index: usize) -> B256 {
+        Sim::task(self, index)
+    }
+
+    fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn models(&self) -> [B256; 2] {
+        self.models
     }
 }
 

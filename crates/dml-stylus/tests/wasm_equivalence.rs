@@ -12,9 +12,15 @@
 //! replay a run.
 
 mod equivalence;
+#[path = "../../dml-engine/tests/ops/mod.rs"]
+mod ops;
 
 use std::collections::BTreeMap;
 
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolEvent};
+use dml_engine::Contract;
+use dml_primitives::{IEngine, ONE_DML};
 use equivalence::{generator::Generator, Harness, Pair, Tools};
 
 fn setting(name: &str, default: u64) -> u64 {
@@ -120,4 +126,119 @@ fn the_router_refuses_genesis_until_every_facet_is_deployed() {
     // A facet called directly (not through the router) refuses: it runs only as the engine.
     let (result, _) = harness.call(FACET_PROGRAMS[0], GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
     assert_eq!(result.output.as_ref(), revert_data("dml-stylus: contract built for another address"));
+}
+
+/// The engine's property-test operations run on both worlds at once: every
+/// call through the wasm and through the dev chain, compared as it happens.
+struct Lockstep {
+    pair: Pair,
+    models: [B256; 2],
+    tasks: Vec<B256>,
+    /// Seconds to add before the next call.
+    pending_wait: u64,
+    calls: usize,
+    claims: usize,
+}
+
+impl Lockstep {
+    fn new(harness: Harness) -> Self {
+        let pair = Pair::new(harness);
+        let mut run = Self { pair, models: [B256::ZERO; 2], tasks: Vec::new(), pending_wait: 0, calls: 0, claims: 0 };
+        let actor = |run: &Self, index: u8| ops::Host::actor(run, index);
+        let (owner, free_addr, paid_addr) = (actor(&run, 0), actor(&run, 7), actor(&run, 8));
+        for (index, (addr, fee, name)) in
+            [(free_addr, U256::ZERO, "free"), (paid_addr, ONE_DML / U256::from(4u8), "paid")].into_iter().enumerate()
+        {
+            let template = format!(r#"{{"name":"{name}"}}"#).into_bytes().into();
+            let call = IEngine::registerModelCall { addr_: addr, fee_: fee, template_: template };
+            let output =
+                ops::Host::send(&mut run, owner, Contract::Engine, &call.abi_encode()).expect("model registers");
+            run.models[index] = IEngine::registerModelCall::abi_decode_returns(&output).unwrap();
+        }
+        let rate = IEngine::setSolutionMineableRateCall { model_: run.models[1], rate_: ONE_DML * U256::from(10u8) };
+        ops::Host::send(&mut run, owner, Contract::Engine, &rate.abi_encode()).expect("the owner sets the rate");
+        for index in 0..ops::ACTORS {
+            let who = actor(&run, index);
+            let deposit = IEngine::validatorDepositCall { validator_: who, amount_: ONE_DML * U256::from(300u16) };
+            ops::Host::send(&mut run, who, Contract::Engine, &deposit.abi_encode()).expect("actors stake");
+        }
+        run
+    }
+}
+
+impl ops::Host for Lockstep {
+    fn actor(&self, index: u8) -> Address {
+        self.pair.chain.signers[index as usize].address()
+    }
+
+    fn send(&mut self, from: Address, target: Contract, data: &[u8]) -> Option<Vec<u8>> {
+        // Only dev accounts sign; a call "from" anyone else (a zero owner) is not made.
+        let sender = self.pair.chain.signers.iter().position(|s| s.address() == from)?;
+        let seconds = std::mem::take(&mut self.pending_wait);
+        let step = self.pair.step(sender, target, data, seconds);
+        self.calls += 1;
+        assert_eq!(
+            step.wasm, step.chain,
+            "call {} ({data:02x?} from {from} to {target:?}): wasm and dev chain differ",
+            self.calls
+        );
+        if !step.chain.ok {
+            return None;
+        }
+        for log in &step.chain.logs {
+            if log.topics.first() == Some(&IEngine::TaskSubmitted::SIGNATURE_HASH) {
+                self.tasks.push(log.topics[1]);
+            }
+            if log.topics.first() == Some(&IEngine::SolutionClaimed::SIGNATURE_HASH) {
+                self.claims += 1;
+            }
+        }
+        Some(step.chain.output.to_vec())
+    }
+
+    fn wait(&mut self, seconds: u64) {
+        self.pending_wait += seconds;
+    }
+
+    fn task(&self, index: usize) -> B256 {
+        if self.tasks.is_empty() {
+            B256::repeat_byte(0xee)
+        } else {
+            self.tasks[index % self.tasks.len()]
+        }
+    }
+
+    fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn models(&self) -> [B256; 2] {
+        self.models
+    }
+}
+
+#[test]
+#[ignore = "needs the built wasm: scripts/stylus-build.sh test"]
+fn the_engine_property_sequences_run_the_same_on_wasm_and_the_dev_chain() {
+    use proptest::{
+        strategy::{Strategy, ValueTree},
+        test_runner::TestRunner,
+    };
+    let Some(tools) = Tools::require("engine property sequences") else { return };
+    let sequences = setting("DML_STYLUS_SEQUENCES", 32) / 4;
+    let mut runner = TestRunner::deterministic();
+    let mut harness = Harness::start(tools);
+    let (mut calls, mut tasks, mut claims) = (0, 0, 0);
+    for sequence in 0..sequences {
+        let ops = proptest::collection::vec(ops::op(), 60..120).new_tree(&mut runner).unwrap().current();
+        let mut run = Lockstep::new(harness);
+        for op in &ops {
+            ops::apply(&mut run, op);
+        }
+        run.pair.assert_same_storage(&format!("property sequence {sequence}"));
+        (calls, tasks, claims) = (calls + run.calls, tasks + run.tasks.len(), claims + run.claims);
+        harness = run.pair.harness;
+    }
+    eprintln!("{sequences} property sequences: {calls} calls, {tasks} tasks, {claims} claims, identical");
+    assert!(tasks > 0 && claims > 0, "the sequences reached the task lifecycle: {tasks} tasks, {claims} claims");
 }

@@ -2,6 +2,11 @@
 //! a clock and block counter, funded accounts, and typed calls.
 #![allow(dead_code)]
 
+#[path = "../ops/mod.rs"]
+pub mod ops;
+#[allow(unused_imports)]
+pub use ops::output_cid;
+
 use dml_engine::{
     call, genesis, CallContext, CallError, Contract, ContractAddresses, Genesis, Log, MemoryStorage, Outcome,
     Parameters,
@@ -178,11 +183,4 @@ impl World {
     pub fn emitted(&mut self) -> U256 {
         self.engine(Address::ZERO, IEngine::totalEmittedCall {}).unwrap()
     }
-}
-
-/// A CIDv0 multihash (`0x1220 ‖ digest`) for a made-up output.
-pub fn output_cid(tag: u8) -> Bytes {
-    let mut bytes = vec![0x12, 0x20];
-    bytes.extend_from_slice(&[tag; 32]);
-    Bytes::from(bytes)
 }

@@ -1,0 +1,167 @@
+//! The random call sequences of the engine's property tests: a proptest
+//! strategy over protocol operations, and their translation into ABI calls
+//! that any host can run. The engine's in-memory world runs them here
+//! (`properties.rs`); `dml-stylus` runs the same sequences through the Stylus
+//! wasm and the dev chain side by side.
+#![allow(dead_code)]
+
+use dml_engine::Contract;
+use dml_primitives::{Address, Bytes, IDmlToken, IEngine, SolCall, B256, ONE_DML, U256};
+use proptest::prelude::*;
+
+/// Accounts taking part.
+pub const ACTORS: u8 = 6;
+
+/// One protocol operation. Task indices pick among the tasks submitted so far.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Submit { user: u8, fee_centi: u64, model: bool },
+    Solve { solver: u8, task: usize, wrong: bool },
+    Claim { task: usize },
+    Retract { task: usize },
+    Contest { who: u8, task: usize },
+    Vote { who: u8, task: usize, yea: bool },
+    Finish { task: usize, batch: u32 },
+    Deposit { who: u8, amount: u64 },
+    InitiateWithdraw { who: u8, amount: u64 },
+    Withdraw { who: u8, count: u64 },
+    Transfer { from: u8, to: u8, amount: u64 },
+    WithdrawFees,
+    Wait { seconds: u64 },
+    Garbage { engine: bool, data: Vec<u8> },
+}
+
+/// Operations weighted towards the task lifecycle.
+pub fn op() -> impl Strategy<Value = Op> {
+    let actor = 0..ACTORS;
+    let task = 0usize..64;
+    prop_oneof![
+        4 => (actor.clone(), 0u64..500, any::<bool>()).prop_map(|(user, fee_centi, model)| Op::Submit { user, fee_centi, model }),
+        4 => (actor.clone(), task.clone(), prop::bool::weighted(0.2)).prop_map(|(solver, task, wrong)| Op::Solve { solver, task, wrong }),
+        3 => task.clone().prop_map(|task| Op::Claim { task }),
+        1 => task.clone().prop_map(|task| Op::Retract { task }),
+        2 => (actor.clone(), task.clone()).prop_map(|(who, task)| Op::Contest { who, task }),
+        2 => (actor.clone(), task.clone(), any::<bool>()).prop_map(|(who, task, yea)| Op::Vote { who, task, yea }),
+        2 => (task.clone(), 1u32..4).prop_map(|(task, batch)| Op::Finish { task, batch }),
+        2 => (actor.clone(), 0u64..3_000).prop_map(|(who, amount)| Op::Deposit { who, amount }),
+        1 => (actor.clone(), 0u64..2_000).prop_map(|(who, amount)| Op::InitiateWithdraw { who, amount }),
+        1 => (actor.clone(), 0u64..4).prop_map(|(who, count)| Op::Withdraw { who, count }),
+        1 => (actor.clone(), actor.clone(), 0u64..20_000).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
+        1 => Just(Op::WithdrawFees),
+        3 => prop_oneof![1u64..5, 5u64..200, 200u64..5_000].prop_map(|seconds| Op::Wait { seconds }),
+        1 => (any::<bool>(), prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(engine, data)| Op::Garbage { engine, data }),
+    ]
+}
+
+/// What a host offers the translation.
+pub trait Host {
+    /// The address of actor `index`.
+    fn actor(&self, index: u8) -> Address;
+    /// Runs one call; its return data if it succeeded.
+    fn send(&mut self, from: Address, target: Contract, data: &[u8]) -> Option<Vec<u8>>;
+    /// Moves to a new block `seconds` later.
+    fn wait(&mut self, seconds: u64);
+    /// Task `index` (modulo) of those submitted so far; an unknown id before any.
+    fn task(&self, index: usize) -> B256;
+    /// How many tasks were submitted so far.
+    fn task_count(&self) -> usize;
+    /// The two models: free, and paid with a mineable rate.
+    fn models(&self) -> [B256; 2];
+}
+
+/// A solution CID (a CIDv0 multihash) tagged by one byte.
+pub fn output_cid(tag: u8) -> Bytes {
+    let mut bytes = vec![0x12, 0x20];
+    bytes.extend_from_slice(&[tag; 32]);
+    Bytes::from(bytes)
+}
+
+fn dml(n: u64) -> U256 {
+    U256::from(n) * ONE_DML
+}
+
+fn send<H: Host, C: SolCall>(host: &mut H, from: Address, target: Contract, call: C) -> Option<C::Return> {
+    let output = host.send(from, target, &call.abi_encode())?;
+    C::abi_decode_returns(&output).ok()
+}
+
+/// Runs `op` on `host` as one or more calls; reverts are part of the game.
+pub fn apply<H: Host>(host: &mut H, op: &Op) {
+    let e = Contract::Engine;
+    match *op {
+        Op::Submit { user, fee_centi, model } => {
+            let fee = U256::from(fee_centi) * ONE_DML / U256::from(100u8);
+            let input = Bytes::from(format!("{{\"n\":{}}}", host.task_count()).into_bytes());
+            let model = host.models()[model as usize];
+            let from = host.actor(user);
+            let call = IEngine::submitTaskCall { version_: 0, owner_: from, model_: model, fee_: fee, input_: input };
+            send(host, from, e, call);
+        }
+        Op::Solve { solver, task, wrong } => {
+            let id = host.task(task);
+            let cid = output_cid(if wrong { 0xbd } else { id.0[0] });
+            let from = host.actor(solver);
+            let Some(commitment) =
+                send(host, from, e, IEngine::generateCommitmentCall { sender_: from, taskid_: id, cid_: cid.clone() })
+            else {
+                return;
+            };
+            send(host, from, e, IEngine::signalCommitmentCall { commitment_: commitment });
+            host.wait(1);
+            send(host, from, e, IEngine::submitSolutionCall { taskid_: id, cid_: cid });
+        }
+        Op::Claim { task } => {
+            let id = host.task(task);
+            let from = host.actor(0);
+            send(host, from, e, IEngine::claimSolutionCall { taskid_: id });
+        }
+        Op::Retract { task } => {
+            let id = host.task(task);
+            let viewer = host.actor(0);
+            if let Some(task) = send(host, viewer, e, IEngine::tasksCall { taskid: id }) {
+                send(host, task.owner, e, IEngine::retractTaskCall { taskid_: id });
+            }
+        }
+        Op::Contest { who, task } => {
+            let id = host.task(task);
+            let from = host.actor(who);
+            send(host, from, e, IEngine::submitContestationCall { taskid_: id });
+        }
+        Op::Vote { who, task, yea } => {
+            let id = host.task(task);
+            let from = host.actor(who);
+            send(host, from, e, IEngine::voteOnContestationCall { taskid_: id, yea_: yea });
+        }
+        Op::Finish { task, batch } => {
+            let id = host.task(task);
+            let from = host.actor(1);
+            send(host, from, e, IEngine::contestationVoteFinishCall { taskid_: id, amnt_: batch });
+        }
+        Op::Deposit { who, amount } => {
+            let from = host.actor(who);
+            send(host, from, e, IEngine::validatorDepositCall { validator_: from, amount_: dml(amount) });
+        }
+        Op::InitiateWithdraw { who, amount } => {
+            let from = host.actor(who);
+            send(host, from, e, IEngine::initiateValidatorWithdrawCall { amount_: dml(amount) });
+        }
+        Op::Withdraw { who, count } => {
+            let from = host.actor(who);
+            send(host, from, e, IEngine::validatorWithdrawCall { count_: U256::from(count), to_: from });
+        }
+        Op::Transfer { from, to, amount } => {
+            let (from, to) = (host.actor(from), host.actor(to));
+            send(host, from, Contract::Token, IDmlToken::transferCall { to, amount: dml(amount) });
+        }
+        Op::WithdrawFees => {
+            let from = host.actor(2);
+            send(host, from, e, IEngine::withdrawAccruedFeesCall {});
+        }
+        Op::Wait { seconds } => host.wait(seconds),
+        Op::Garbage { engine, ref data } => {
+            let target = if engine { Contract::Engine } else { Contract::Token };
+            let from = host.actor(3);
+            host.send(from, target, data);
+        }
+    }
+}
