@@ -1405,16 +1405,8 @@ pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::re
         return Err(GenesisError::StartTimeOutOfRange);
     }
     let p = &config.parameters;
-    let percentages = [
-        p.validator_minimum_percentage,
-        p.slash_amount_percentage,
-        p.solution_fee_percentage,
-        p.retraction_fee_percentage,
-        p.treasury_reward_percentage,
-        p.liquidity_reward_percentage,
-    ];
     let wad = WAD.to::<u64>();
-    if percentages.iter().any(|&pct| pct > wad)
+    if p.to_array()[..6].iter().any(|&pct| pct > wad)
         || p.treasury_reward_percentage as u128 + p.liquidity_reward_percentage as u128 > wad as u128
     {
         return Err(GenesisError::PercentageOutOfRange);

@@ -279,6 +279,44 @@ impl Default for Parameters {
     }
 }
 
+impl Parameters {
+    /// The fields in declaration order: the six percentages, then the five durations.
+    pub fn to_array(&self) -> [u64; 11] {
+        [
+            self.validator_minimum_percentage,
+            self.slash_amount_percentage,
+            self.solution_fee_percentage,
+            self.retraction_fee_percentage,
+            self.treasury_reward_percentage,
+            self.liquidity_reward_percentage,
+            self.min_claim_solution_time,
+            self.min_retraction_wait_time,
+            self.min_contestation_vote_period_time,
+            self.max_contestation_validator_stake_since,
+            self.exit_validator_min_unlock_time,
+        ]
+    }
+
+    /// The inverse of [`Parameters::to_array`].
+    pub fn from_array(fields: [u64; 11]) -> Self {
+        let [validator_minimum_percentage, slash_amount_percentage, solution_fee_percentage, retraction_fee_percentage, treasury_reward_percentage, liquidity_reward_percentage, min_claim_solution_time, min_retraction_wait_time, min_contestation_vote_period_time, max_contestation_validator_stake_since, exit_validator_min_unlock_time] =
+            fields;
+        Self {
+            validator_minimum_percentage,
+            slash_amount_percentage,
+            solution_fee_percentage,
+            retraction_fee_percentage,
+            treasury_reward_percentage,
+            liquidity_reward_percentage,
+            min_claim_solution_time,
+            min_retraction_wait_time,
+            min_contestation_vote_period_time,
+            max_contestation_validator_stake_since,
+            exit_validator_min_unlock_time,
+        }
+    }
+}
+
 /// The initial state of a deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Genesis {

@@ -263,3 +263,13 @@ fn storage_gas_follows_evm_pricing() {
     let cleared = w.raw(fresh, Contract::Token, &data).unwrap();
     assert_eq!(cleared.gas_refund, 4_800);
 }
+
+#[test]
+fn parameters_round_trip_through_their_array_form() {
+    let parameters =
+        dml_engine::Parameters { min_claim_solution_time: 7, slash_amount_percentage: 3, ..Default::default() };
+    let fields = parameters.to_array();
+    assert_eq!(fields[1], 3, "slash is the second field");
+    assert_eq!(fields[6], 7, "the durations follow the six percentages");
+    assert_eq!(dml_engine::Parameters::from_array(fields), parameters);
+}

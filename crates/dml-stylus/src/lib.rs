@@ -145,9 +145,16 @@ pub fn facet_entry<const FACETS: u8, H: Host + ?Sized>(host: &H, calldata: &[u8]
     if selector(calldata) == Some(IDmlStylusGenesis::dmlGenesisCall::SELECTOR) && FACETS & facet::GOVERN != 0 {
         return genesis(host, calldata);
     }
+    run_engine::<FACETS, H>(host, Contract::Engine, calldata)
+}
+
+/// Runs one engine call as contract `own` on the host's storage: the
+/// return data, or the revert data of the engine's failure or of a failed
+/// bridge call; logs are emitted only after the call has succeeded.
+fn run_engine<const FACETS: u8, H: Host + ?Sized>(host: &H, own: Contract, calldata: &[u8]) -> ArbResult {
     let context = call_context(host);
-    let mut storage = HostStorage::new(host, Contract::Engine);
-    let result = dml_engine::call_facets::<FACETS, _>(&mut storage, &context, Contract::Engine, calldata);
+    let mut storage = HostStorage::new(host, own);
+    let result = dml_engine::call_facets::<FACETS, _>(&mut storage, &context, own, calldata);
     storage.check()?;
     match result {
         Ok(outcome) => {
@@ -233,20 +240,8 @@ pub fn token_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
             }
             Ok(Vec::new())
         }
-        _ => {
-            let context = call_context(host);
-            let mut storage = HostStorage::new(host, Contract::Token);
-            // No engine facet: a token program carries no engine code.
-            let result = dml_engine::call_facets::<0, _>(&mut storage, &context, Contract::Token, calldata);
-            storage.check()?;
-            match result {
-                Ok(outcome) => {
-                    storage.finish(&outcome.logs)?;
-                    Ok(outcome.output.to_vec())
-                }
-                Err(error) => Err(revert_of(&error)),
-            }
-        }
+        // No engine facet: a token program carries no engine code.
+        _ => run_engine::<0, H>(host, Contract::Token, calldata),
     }
 }
 
@@ -279,8 +274,6 @@ fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     if !host.storage_load_bytes32(owner_slot).is_zero() {
         return Err(revert_data("dml-stylus: genesis already ran"));
     }
-    let [validator_minimum, slash, solution_fee, retraction_fee, treasury_reward, liquidity_reward, min_claim, retraction_wait, vote_period, stake_since, unlock] =
-        call.parameters;
     let config = Genesis {
         owner: call.owner,
         pauser: call.pauser,
@@ -288,19 +281,7 @@ fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
         liquidity_pool: call.liquidityPool,
         start_time: call.startTime,
         allocations: call.holders.into_iter().zip(call.amounts).collect(),
-        parameters: Parameters {
-            validator_minimum_percentage: validator_minimum,
-            slash_amount_percentage: slash,
-            solution_fee_percentage: solution_fee,
-            retraction_fee_percentage: retraction_fee,
-            treasury_reward_percentage: treasury_reward,
-            liquidity_reward_percentage: liquidity_reward,
-            min_claim_solution_time: min_claim,
-            min_retraction_wait_time: retraction_wait,
-            min_contestation_vote_period_time: vote_period,
-            max_contestation_validator_stake_since: stake_since,
-            exit_validator_min_unlock_time: unlock,
-        },
+        parameters: Parameters::from_array(call.parameters),
         contracts: CONTRACTS,
     };
     let mut storage = HostStorage::new(host, Contract::Engine);
@@ -318,7 +299,6 @@ fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
 /// The [`IDmlStylusGenesis::dmlGenesisCall`] that sets up `config`, as the
 /// dev chain's genesis would (its `contracts` must be [`CONTRACTS`]).
 pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
-    let p = &config.parameters;
     IDmlStylusGenesis::dmlGenesisCall {
         owner: config.owner,
         pauser: config.pauser,
@@ -327,19 +307,7 @@ pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
         startTime: config.start_time,
         holders: config.allocations.iter().map(|(holder, _)| *holder).collect(),
         amounts: config.allocations.iter().map(|(_, amount)| *amount).collect(),
-        parameters: [
-            p.validator_minimum_percentage,
-            p.slash_amount_percentage,
-            p.solution_fee_percentage,
-            p.retraction_fee_percentage,
-            p.treasury_reward_percentage,
-            p.liquidity_reward_percentage,
-            p.min_claim_solution_time,
-            p.min_retraction_wait_time,
-            p.min_contestation_vote_period_time,
-            p.max_contestation_validator_stake_since,
-            p.exit_validator_min_unlock_time,
-        ],
+        parameters: config.parameters.to_array(),
     }
     .abi_encode()
 }
