@@ -15,7 +15,7 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
   {"op": "deploy", "address": "0x…", "wasm": "path"}
   {"op": "remove", "address": "0x…"}   the account has no code again
   {"op": "call", "to": "0x…", "from": "0x…", "data": "0x…",
-   "block_number": n, "timestamp": t}
+   "block_number": n, "timestamp": t, "value": wei (optional)}
       -> {"ok": true|false, "output": "0x…", "logs": [{"address", "topics", "data"}],
           "counts": {"storage_loads", "storage_stores", "logs", "calls", "static_calls",
                      "delegate_calls"}}
@@ -54,9 +54,10 @@ class HostError(Exception):
 class Frame:
     """One program invocation: its contract, message and memory."""
 
-    def __init__(self, address, sender, calldata, is_static):
+    def __init__(self, address, sender, calldata, is_static, value=ZERO32):
         self.address = address
         self.sender = sender
+        self.value = value
         self.calldata = calldata
         self.is_static = is_static
         self.result = b""
@@ -173,7 +174,8 @@ class World:
             w.counts[counter] += 1
             if delegate:
                 # The callee's code runs as the caller: same storage, sender and value.
-                ok, output = w.invoke(frame.address, frame.sender, calldata, frame.is_static, code=to)
+                ok, output = w.invoke(frame.address, frame.sender, calldata, frame.is_static, code=to,
+                                      value=frame.value)
             else:
                 ok, output = w.invoke(to, frame.address, calldata, is_static or frame.is_static)
             frame.return_data = output
@@ -198,7 +200,7 @@ class World:
         hook("msg_sender", [I32], [], address_hook(lambda: w.frames[-1].sender))
         hook("contract_address", [I32], [], address_hook(lambda: w.frames[-1].address))
         hook("tx_origin", [I32], [], address_hook(lambda: w.origin))
-        hook("msg_value", [I32], [], lambda caller, dest: w.write(caller, dest, ZERO32))
+        hook("msg_value", [I32], [], lambda caller, dest: w.write(caller, dest, w.frames[-1].value))
         hook("msg_reentrant", [], [I32],
              lambda caller: int(sum(f.address == w.frames[-1].address for f in w.frames) > 1))
         hook("block_number", [], [I64], lambda caller: w.block_number)
@@ -239,7 +241,7 @@ class World:
         except WasmtimeError:
             return False
 
-    def invoke(self, to, sender, calldata, is_static, code=None):
+    def invoke(self, to, sender, calldata, is_static, code=None, value=ZERO32):
         """Runs one program frame as contract `to` with the program deployed
         at `code` (default `to`; another for a delegate call); returns
         (succeeded, output)."""
@@ -249,7 +251,7 @@ class World:
             return True, b""
         if len(self.frames) >= MAX_DEPTH:
             return False, b""
-        frame = Frame(to, sender, calldata, is_static)
+        frame = Frame(to, sender, calldata, is_static, value)
         undo_mark, log_mark = len(self.undo), len(self.logs)
         self.frames.append(frame)
         try:
@@ -277,11 +279,13 @@ class World:
             del self.logs[log_mark:]
         return ok, output
 
-    def call(self, to, sender, calldata, block_number, timestamp):
+    def call(self, to, sender, calldata, block_number, timestamp, value=0):
         self.block_number, self.timestamp, self.origin = block_number, timestamp, sender
         self.counts = dict(storage_loads=0, storage_stores=0, logs=0, calls=0, static_calls=0, delegate_calls=0)
         self.undo, self.logs = [], []
-        ok, output = self.invoke(to, sender, calldata, False)
+        # Value is only carried as msg.value: the DML programs are non-payable
+        # and refuse it, so no balances are modelled.
+        ok, output = self.invoke(to, sender, calldata, False, value=value.to_bytes(32, "big"))
         logs = [
             {"address": hx(a), "topics": [hx(t) for t in topics], "data": hx(d)}
             for a, topics, d in self.logs
@@ -314,7 +318,7 @@ def handle(world, request):
     if op == "call":
         return world.call(
             unhex(request["to"]), unhex(request["from"]), unhex(request["data"]),
-            int(request["block_number"]), int(request["timestamp"]),
+            int(request["block_number"]), int(request["timestamp"]), int(request.get("value", 0)),
         )
     if op == "storage":
         slots = world.storage.get(unhex(request["address"]), {})

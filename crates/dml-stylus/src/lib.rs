@@ -179,16 +179,12 @@ pub fn route(calldata: &[u8]) -> Option<u8> {
 /// engine's address: it delegate-calls the facet program that serves the
 /// selector ([`FACET_PROGRAMS`]), which runs on the router's storage with the
 /// caller's `msg.sender`, and returns or reverts with what the facet gave.
-/// Calldata without a known selector reverts as the engine would.
+/// Calldata without a known selector goes to the govern facet, so the
+/// engine itself refuses it, with the engine's reason (a call with value is
+/// "not payable" before its selector is looked at).
 pub fn router_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     check_address(host, CONTRACTS.engine)?;
-    let Some(facet) = route(calldata) else {
-        return Err(revert_data(if calldata.len() < 4 {
-            "missing function selector"
-        } else {
-            "unknown function selector"
-        }));
-    };
+    let facet = route(calldata).unwrap_or(facet::GOVERN);
     // A delegate call to an address without code "succeeds" with no output,
     // so before the one-time genesis the router checks that every facet is
     // deployed where it was built to find it (program code cannot go away).

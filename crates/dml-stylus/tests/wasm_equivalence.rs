@@ -242,3 +242,39 @@ fn the_engine_property_sequences_run_the_same_on_wasm_and_the_dev_chain() {
     eprintln!("{sequences} property sequences: {calls} calls, {tasks} tasks, {claims} claims, identical");
     assert!(tasks > 0 && claims > 0, "the sequences reached the task lifecycle: {tasks} tasks, {claims} claims");
 }
+
+#[test]
+#[ignore = "needs the built wasm: scripts/stylus-build.sh test"]
+fn calls_the_engine_refuses_revert_with_the_engines_own_reasons() {
+    use dml_engine::{CallContext, MemoryStorage};
+    use dml_stylus::{CONTRACTS, GENESIS_AUTHORITY};
+    let Some(tools) = Tools::require("engine refusals through the router") else { return };
+    let pair = Pair::new(Harness::start(tools));
+    let mut harness = pair.harness;
+    let time = equivalence::GENESIS_TIME + 1;
+    let owner_call = IEngine::ownerCall {}.abi_encode();
+    let balance_call = dml_primitives::IDmlToken::balanceOfCall { account: GENESIS_AUTHORITY }.abi_encode();
+    let validators_call = IEngine::validatorsCall { addr: GENESIS_AUTHORITY }.abi_encode();
+    let cases: [(Contract, &[u8], u64); 7] = [
+        (Contract::Engine, &[0xde, 0xad, 0xbe, 0xef], 0),
+        (Contract::Engine, &[0x01, 0x02], 0),
+        (Contract::Engine, &[], 0),
+        // Value is refused before the selector is looked at, known or not.
+        (Contract::Engine, &[0xde, 0xad, 0xbe, 0xef], 1),
+        (Contract::Engine, &owner_call, 1),
+        (Contract::Token, &balance_call, 1),
+        // Truncated arguments.
+        (Contract::Engine, &validators_call[..10], 0),
+    ];
+    for (contract, data, value) in cases {
+        let mut context = CallContext::new(GENESIS_AUTHORITY, CONTRACTS, 1, time);
+        context.value = U256::from(value);
+        let expected = dml_engine::call(&mut MemoryStorage::new(), &context, contract, data)
+            .expect_err("the engine refuses it")
+            .revert_data();
+        let to = if contract == Contract::Engine { CONTRACTS.engine } else { CONTRACTS.token };
+        let (result, _) = harness.call_with_value(to, GENESIS_AUTHORITY, data, 1, time, value);
+        assert!(!result.ok, "{data:02x?} with value {value} must revert");
+        assert_eq!(result.output, expected, "{data:02x?} with value {value}: the engine's reason");
+    }
+}

@@ -187,9 +187,22 @@ impl Harness {
         block: u64,
         timestamp: u64,
     ) -> (CallResult, HostCounts) {
+        self.call_with_value(to, from, data, block, timestamp, 0)
+    }
+
+    /// [`Harness::call`] with `msg.value` (wei).
+    pub fn call_with_value(
+        &mut self,
+        to: Address,
+        from: Address,
+        data: &[u8],
+        block: u64,
+        timestamp: u64,
+        value: u64,
+    ) -> (CallResult, HostCounts) {
         let answer = self.request(json!({
             "op": "call", "to": to.to_string(), "from": from.to_string(), "data": Bytes::copy_from_slice(data).to_string(),
-            "block_number": block, "timestamp": timestamp,
+            "block_number": block, "timestamp": timestamp, "value": value,
         }));
         let logs = answer["logs"]
             .as_array()
