@@ -32,6 +32,10 @@ const MAX_FAILED_RUNS: u32 = 2;
 const MAX_REVERTED_ESTIMATES: u32 = 12;
 /// Batch size for `contestationVoteFinish`.
 const FINISH_BATCH: u32 = 64;
+/// How long a task's input may take to come from the content store. A kubo
+/// node looks for a CID nobody has for as long as it is asked to, and the
+/// input is fetched on the solver's loop.
+const INPUT_FETCH_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Environment variable naming a point at which the solver kills itself with
 /// SIGKILL (`after_run`, `after_commit_sent`, `after_commit`, `after_reveal`,
@@ -562,7 +566,9 @@ impl Solver {
     }
 
     /// The task's input bytes, checked against the CID the engine stored:
-    /// from the submitting transaction's calldata, else the content store.
+    /// from the submitting transaction's calldata when it holds them (a
+    /// transaction to a contract that called the engine may carry other
+    /// bytes, which the CID tells apart), else from the content store.
     /// Pins them so the gateway serves them by that CID.
     async fn task_input(&self, job: &Job) -> Result<Vec<u8>, String> {
         let record = self
@@ -571,21 +577,24 @@ impl Solver {
             .await
             .map_err(|e| format!("reading the task: {e}"))?;
         let cid = Cid::from_bytes(&record.cid).map_err(|e| format!("the task's CID: {e}"))?;
-        let mut input = None;
-        if let Ok(Some(calldata)) = self.chain.transaction_input(job.submitted_in).await {
-            input = decode_task_input(&calldata);
-        }
-        let input = match input {
-            Some(bytes) => bytes,
-            None => self
-                .content
-                .cat_verified(&cid)
-                .await
-                .map_err(|e| format!("input not in the transaction and not fetchable by {cid}: {e}"))?,
+        let in_calldata = match self.chain.transaction_input(job.submitted_in).await {
+            Ok(Some(calldata)) => decode_task_input(&calldata),
+            _ => None,
         };
-        if dml_content::cid_v0(&input) != cid {
-            return Err(format!("input does not match the task's CID {cid}"));
+        let calldata_note = match &in_calldata {
+            Some(bytes) if dml_content::cid_v0(bytes) == cid => return self.pin_input(job, bytes.clone()).await,
+            Some(_) => "the transaction's input does not match the task's CID",
+            None => "the input is not in the transaction",
+        };
+        match tokio::time::timeout(INPUT_FETCH_TIMEOUT, self.content.cat_verified(&cid)).await {
+            Ok(Ok(bytes)) => self.pin_input(job, bytes).await,
+            Ok(Err(e)) => Err(format!("{calldata_note}, and fetching {cid} failed: {e}")),
+            Err(_) => Err(format!("{calldata_note}, and {cid} was not fetched within {INPUT_FETCH_TIMEOUT:?}")),
         }
+    }
+
+    /// Pins a task's input so the gateway serves it by its CID.
+    async fn pin_input(&self, job: &Job, input: Vec<u8>) -> Result<Vec<u8>, String> {
         let options = AddOptions::default();
         if let Err(e) = self.content.add_bytes("input.json", input.clone(), &options).await {
             warn!(task = %job.task, error = %e, "could not pin the task input");
