@@ -160,10 +160,10 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
     // Recompute every payout from the engine's rules and the logs.
     let head = reader.block_number().await.unwrap();
     let all_logs = reader.logs_with(start_block, head, None).await.unwrap();
-    let slash = reader.view(IEngine::getSlashAmountCall {}).await.unwrap();
-    assert!(!slash.is_zero(), "slashing is live on the devnet");
     let fee_pct = reader.view(IEngine::solutionFeePercentageCall {}).await.unwrap();
     let mut expected = Expected::default();
+    // What each task paid whom, for the failure message.
+    let mut trace = String::new();
     let mut cheat_tasks = 0;
     for task in &tasks {
         let solution = reader.view(IEngine::solutionsCall { taskid: *task }).await.unwrap();
@@ -184,10 +184,16 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
                 .find(|e| e.task == *task)
                 .expect("rewards minted for a claimed task");
             expected.add(solution.validator, minted.solver);
+            trace +=
+                &format!("task {task}: claimed by {} (fee {kept}, reward {})\n", solution.validator, minted.solver);
             continue;
         }
         // Contested: only forged solutions, contested by an honest solver.
         assert!(!output_is_honest, "an honest solution was contested");
+        // The slash was fixed when the contestation was submitted; the supply,
+        // and with it the current slash, grows with every reward minted since.
+        let slash = contestation.slashAmount;
+        assert!(!slash.is_zero(), "slashing is live on the devnet");
         assert!(honest.contains(&contestation.validator));
         let mut yeas = vec![contestation.validator];
         let mut nays = vec![solution.validator];
@@ -208,6 +214,10 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
             .expect("resolved");
         assert!(resolved.contestationWon, "the honest majority wins");
         assert_eq!((resolved.yeas, resolved.nays), (U256::from(yeas.len()), U256::from(nays.len())));
+        trace += &format!(
+            "task {task}: contested by {}, yeas {yeas:?}, nays {nays:?}, slash {slash}\n",
+            contestation.validator
+        );
         // Losers lose one slash each; half the pot (rounded up) to the
         // contester, the rest shared by the other yeas.
         let pot = slash * U256::from(nays.len());
@@ -229,12 +239,13 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
     }
     assert!(cheat_tasks >= 1, "the cheat won no race, so nothing was contested:\n{}", net.log());
     expected.sub(net.address(9), fee * U256::from(tasks.len()));
+    eprint!("{trace}");
 
     for (who, was) in &before {
         let now = holdings(&reader, *who).await;
         let delta = now.to::<u128>() as i128 - was.to::<u128>() as i128;
         let want = expected.delta.get(who).copied().unwrap_or(0);
-        assert_eq!(delta, want, "{who}: balance + stake changed by {delta}, the rules say {want}");
+        assert_eq!(delta, want, "{who}: balance + stake changed by {delta}, the rules say {want}\n{trace}");
     }
     assert!(expected.delta[&cheat] < 0, "the cheat was slashed");
     for h in &honest {

@@ -127,9 +127,20 @@ impl ChainClient {
     }
 
     async fn view_at<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, SolverError> {
+        self.view_in(to, call, BlockNumberOrTag::Latest).await
+    }
+
+    /// Calls a view of any contract on the state as of `block`: several
+    /// views at one block read one consistent state.
+    pub async fn view_in<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        block: BlockNumberOrTag,
+    ) -> Result<C::Return, SolverError> {
         let request =
             TransactionRequest::default().from(self.address()).to(to).input(Bytes::from(call.abi_encode()).into());
-        let output = self.provider.call(request).await.map_err(rpc)?;
+        let output = self.provider.call(request).block(block.into()).await.map_err(rpc)?;
         C::abi_decode_returns(&output).map_err(|e| SolverError::Rpc(format!("decoding {}: {e}", C::SIGNATURE)))
     }
 

@@ -201,9 +201,15 @@ where
 }
 
 /// DML balance plus stake: what staking moves between leaves unchanged.
+/// Both are read at one block, so a deposit landing between the two reads
+/// cannot count twice or not at all.
 pub async fn holdings(client: &ChainClient, who: Address) -> U256 {
-    let balance = client.token_view(dml_primitives::IDmlToken::balanceOfCall { account: who }).await.unwrap();
-    let validator = client.view(dml_primitives::IEngine::validatorsCall { addr: who }).await.unwrap();
+    use alloy_eips::BlockNumberOrTag;
+    let block = BlockNumberOrTag::Number(client.block_number().await.unwrap());
+    let balance =
+        client.view_in(client.token(), dml_primitives::IDmlToken::balanceOfCall { account: who }, block).await.unwrap();
+    let validator =
+        client.view_in(client.engine(), dml_primitives::IEngine::validatorsCall { addr: who }, block).await.unwrap();
     balance + validator.staked
 }
 
