@@ -253,3 +253,77 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
     }
     net.proc.terminate();
 }
+
+/// A burst of tasks in one transaction: every task is solved and claimed,
+/// and no solver sends more than its commitment, reveal and claim per task.
+/// (A burst once left tasks stuck: a commitment mined between the solver's
+/// receipt and nonce reads was taken for a replaced transaction and never
+/// revealed.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_tasks_is_all_solved_and_claimed() {
+    if !weights_present() {
+        return;
+    }
+    const BURST: usize = 60;
+    let mut net = Devnet::start(&["--claim-window", "3"]);
+    let solvers: Vec<Address> = net.solvers().into_iter().map(|(a, _)| a).collect();
+    let owner = net.client(9).await;
+    let reader = net.client(0).await;
+    eventually(Duration::from_secs(30), "the solvers' stakes", || async {
+        for solver in &solvers {
+            if reader.view(IEngine::validatorsCall { addr: *solver }).await.unwrap().staked.is_zero() {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let mut solver_clients = Vec::new();
+    for account in 1..=solvers.len() {
+        let client = net.client(account).await;
+        assert!(solvers.contains(&client.address()));
+        let nonce = client.mined_nonce().await.unwrap();
+        solver_clients.push((client, nonce));
+    }
+
+    let receipt = owner
+        .send_and_wait(
+            IEngine::bulkSubmitTaskCall {
+                version_: 0,
+                owner_: owner.address(),
+                model_: net.model_id("textgenrnn"),
+                fee_: dml(1),
+                input_: alloy_primitives::Bytes::from_static(br#"{"prompt":"burst","max_length":2}"#),
+                n_: U256::from(BURST),
+            },
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let tasks: Vec<B256> = owner
+        .logs(receipt.block, receipt.block)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|l| IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(tasks.len(), BURST);
+
+    eventually(Duration::from_secs(240), "every task of the burst claimed", || async {
+        for task in &tasks {
+            if !reader.view(IEngine::solutionsCall { taskid: *task }).await.unwrap().claimed {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    let mut sent = 0;
+    for (client, before) in &solver_clients {
+        sent += client.mined_nonce().await.unwrap() - before;
+    }
+    let most = 3 * (solvers.len() * BURST) as u64;
+    assert!(sent <= most, "{sent} solver transactions for {BURST} tasks, more than {most}");
+    net.proc.terminate();
+}

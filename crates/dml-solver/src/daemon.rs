@@ -333,9 +333,14 @@ impl Solver {
                 Some(receipt) => self.apply_receipt(&outgoing, receipt)?,
                 None => {
                     if self.chain.mined_nonce().await? > outgoing.nonce {
-                        // Its nonce went to another transaction signed by this
-                        // key elsewhere: this one can never be mined.
-                        self.drop_replaced(&outgoing).await?;
+                        // Its nonce is used: it was mined after the receipt
+                        // was asked for (read the receipt once more), or the
+                        // nonce went to another transaction signed by this
+                        // key elsewhere and this one can never be mined.
+                        match self.chain.receipt(outgoing.hash).await? {
+                            Some(receipt) => self.apply_receipt(&outgoing, receipt)?,
+                            None => self.drop_replaced(&outgoing).await?,
+                        }
                         continue;
                     }
                     if now_ms().saturating_sub(outgoing.sent_at_ms) >= self.config.resend_after_ms
@@ -747,16 +752,35 @@ impl Solver {
 
     async fn send_commits(&mut self, jobs: Vec<Job>) -> Result<(), SolverError> {
         for chunk in jobs.chunks(self.config.max_batch) {
-            let mut chunk = chunk.to_vec();
+            let mut pending = Vec::new();
             let mut commitments = Vec::new();
-            for job in &chunk {
+            let mut found = Vec::new();
+            for job in chunk {
                 let cid = job.output_cid.clone().expect("solved jobs have a CID");
                 let commitment = self
                     .chain
                     .view(IEngine::generateCommitmentCall { sender_: self.me(), taskid_: job.task, cid_: cid })
                     .await?;
+                // Already on chain (a commitment whose receipt this solver
+                // never saw): go on to the reveal rather than send it again.
+                let block = self.chain.view(IEngine::commitmentsCall { commitment }).await?;
+                if !block.is_zero() {
+                    let mut job = job.clone();
+                    info!(task = %job.task, block = %block, "commitment already on chain");
+                    job.advance(Phase::Committed { block: block.saturating_to() });
+                    found.push(job);
+                    continue;
+                }
+                pending.push(job.clone());
                 commitments.push(commitment);
             }
+            if !found.is_empty() {
+                self.persist(&found)?;
+            }
+            if pending.is_empty() {
+                continue;
+            }
+            let mut chunk = pending;
             let result = if chunk.len() == 1 {
                 self.send(Action::Commit, &mut chunk, IEngine::signalCommitmentCall { commitment_: commitments[0] })
                     .await
