@@ -18,8 +18,7 @@ mod devnet_support;
 
 use std::time::{Duration, Instant};
 
-use alloy_primitives::{Bytes, B256, U256};
-use alloy_sol_types::SolEvent;
+use alloy_primitives::{B256, U256};
 use devnet_support::*;
 use dml_models::builtin::{default_weights_dir, BuiltinModel};
 use dml_models::template::builtin_template;
@@ -87,35 +86,7 @@ async fn main() {
     // Throughput: a burst of tasks, in as few `bulkSubmitTask` transactions
     // as the per-transaction gas cap (2^24 since Osaka) allows.
     let started = Instant::now();
-    let mut ids: Vec<B256> = Vec::new();
-    let mut left = burst;
-    while left > 0 {
-        let n = left.min(BULK_TASKS_PER_TX);
-        left -= n;
-        let receipt = owner
-            .send_and_wait(
-                IEngine::bulkSubmitTaskCall {
-                    version_: 0,
-                    owner_: owner.address(),
-                    model_: model_id,
-                    fee_: U256::ZERO,
-                    input_: Bytes::from_static(INPUT.as_bytes()),
-                    n_: U256::from(n),
-                },
-                Duration::from_secs(30),
-            )
-            .await
-            .unwrap();
-        ids.extend(
-            owner
-                .logs(receipt.block, receipt.block)
-                .await
-                .unwrap()
-                .iter()
-                .filter_map(|l| IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
-                .map(|e| e.id),
-        );
-    }
+    let ids = bulk_submit_tasks(&owner, model_id, U256::ZERO, INPUT.as_bytes(), burst, BULK_TASKS_PER_TX).await;
     assert_eq!(ids.len(), burst);
     wait_solved(&owner, &ids).await;
     let burst_secs = started.elapsed().as_secs_f64();

@@ -286,28 +286,15 @@ async fn a_burst_of_tasks_is_all_solved_and_claimed() {
         solver_clients.push((client, nonce));
     }
 
-    let receipt = owner
-        .send_and_wait(
-            IEngine::bulkSubmitTaskCall {
-                version_: 0,
-                owner_: owner.address(),
-                model_: net.model_id("textgenrnn"),
-                fee_: dml(1),
-                input_: alloy_primitives::Bytes::from_static(br#"{"prompt":"burst","max_length":2}"#),
-                n_: U256::from(BURST),
-            },
-            Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-    let tasks: Vec<B256> = owner
-        .logs(receipt.block, receipt.block)
-        .await
-        .unwrap()
-        .iter()
-        .filter_map(|l| IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
-        .map(|e| e.id)
-        .collect();
+    let tasks = bulk_submit_tasks(
+        &owner,
+        net.model_id("textgenrnn"),
+        dml(1),
+        br#"{"prompt":"burst","max_length":2}"#,
+        BURST,
+        BURST,
+    )
+    .await;
     assert_eq!(tasks.len(), BURST);
 
     eventually(Duration::from_secs(240), "every task of the burst claimed", || async {

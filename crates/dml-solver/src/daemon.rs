@@ -761,9 +761,14 @@ impl Solver {
                     .chain
                     .view(IEngine::generateCommitmentCall { sender_: self.me(), taskid_: job.task, cid_: cid })
                     .await?;
-                // Already on chain (a commitment whose receipt this solver
-                // never saw): go on to the reveal rather than send it again.
-                let block = self.chain.view(IEngine::commitmentsCall { commitment }).await?;
+                // A retried commitment may be on chain already (one whose
+                // receipt this solver never saw): then go on to the reveal
+                // rather than send it again. A first send skips the lookup.
+                let block = if job.attempts > 0 {
+                    self.chain.view(IEngine::commitmentsCall { commitment }).await?
+                } else {
+                    U256::ZERO
+                };
                 if !block.is_zero() {
                     let mut job = job.clone();
                     info!(task = %job.task, block = %block, "commitment already on chain");

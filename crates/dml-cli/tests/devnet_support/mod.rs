@@ -274,3 +274,47 @@ pub async fn submit_task(owner: &ChainClient, model: B256, fee: U256, input: &[u
         .id;
     (task, receipt.block)
 }
+
+/// Sends `bulkSubmitTask`s of at most `per_tx` tasks each (a transaction may
+/// use at most 2^24 gas since Osaka) until `n` tasks with `input` exist, and
+/// returns their ids in order.
+pub async fn bulk_submit_tasks(
+    owner: &ChainClient,
+    model: B256,
+    fee: U256,
+    input: &[u8],
+    n: usize,
+    per_tx: usize,
+) -> Vec<B256> {
+    use alloy_sol_types::SolEvent;
+    let mut ids = Vec::with_capacity(n);
+    while ids.len() < n {
+        let count = (n - ids.len()).min(per_tx);
+        let receipt = owner
+            .send_and_wait(
+                dml_primitives::IEngine::bulkSubmitTaskCall {
+                    version_: 0,
+                    owner_: owner.address(),
+                    model_: model,
+                    fee_: fee,
+                    input_: alloy_primitives::Bytes::copy_from_slice(input),
+                    n_: U256::from(count),
+                },
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        let before = ids.len();
+        ids.extend(
+            owner
+                .logs(receipt.block, receipt.block)
+                .await
+                .unwrap()
+                .iter()
+                .filter_map(|l| dml_primitives::IEngine::TaskSubmitted::decode_log_data(l.data()).ok())
+                .map(|e| e.id),
+        );
+        assert_eq!(ids.len() - before, count, "one TaskSubmitted per task of the bulk call");
+    }
+    ids
+}
