@@ -44,6 +44,16 @@ fn split(amount: U256, pct: U256) -> (U256, U256) {
     (kept, amount - kept)
 }
 
+/// A mint's (treasury, liquidity, solver) shares, summing to `minted` exactly.
+/// Each protocol share is rounded up as in [`split`]; when both round up past
+/// what was minted (a few wei), the liquidity share takes what is left after
+/// the treasury's, so no share is ever negative and nothing is created.
+fn split_mint(minted: U256, treasury_pct: U256, liquidity_pct: U256) -> (U256, U256, U256) {
+    let treasury = split(minted, treasury_pct).1;
+    let liquidity = split(minted, liquidity_pct).1.min(minted - treasury);
+    (treasury, liquidity, minted - treasury - liquidity)
+}
+
 pub(crate) fn execute<const FACETS: u8, S: Storage>(
     storage: &mut S,
     ctx: &CallContext,
@@ -555,7 +565,6 @@ engine_functions! { this, sender, calldata;
             },
             [SOLVE] submitSolutionCall(c) => {
                 this.not_paused()?;
-                this.only_validator(sender)?;
                 this.submit_solution(c.taskid_, &c.cid_)?;
                 Vec::new()
             },
@@ -564,7 +573,6 @@ engine_functions! { this, sender, calldata;
                 if c.taskids_.len() != c.cids_.len() {
                     return Err("length mismatch");
                 }
-                this.only_validator(sender)?;
                 for (taskid, cid) in c.taskids_.iter().zip(c.cids_.iter()) {
                     this.submit_solution(*taskid, cid)?;
                     this.check_gas()?;
@@ -810,12 +818,22 @@ impl<S: Storage> Exec<'_, '_, S> {
         self.j.store(Contract::Engine, Self::validator_slot(addr), validator.to_word());
     }
 
-    fn only_validator(&mut self, addr: Address) -> Result<()> {
+    /// The free stake (staked, less queued withdrawals) a validator needs to
+    /// solve, contest or vote: the minimum, and never less than one slash, so
+    /// whatever it does puts at least the slash at risk. (In Arbius the
+    /// minimum is 8 slashes; here the slash counts the genesis allocation and
+    /// the minimum does not, so the minimum alone can be far below it.)
+    fn eligibility_stake(&mut self) -> U256 {
+        let minimum = self.validator_minimum();
+        minimum.max(self.slash_amount())
+    }
+
+    fn only_validator(&mut self, addr: Address) -> Result<Validator> {
         let validator = self.validator(addr);
-        if validator.free_stake() < self.validator_minimum() {
+        if validator.free_stake() < self.eligibility_stake() {
             return Err("min staked too low");
         }
-        Ok(())
+        Ok(validator)
     }
 
     fn withdraw_slot(&self, addr: Address, count: U256) -> U256 {
@@ -1149,6 +1167,16 @@ impl<S: Storage> Exec<'_, '_, S> {
         if committed_at >= u(self.ctx.block_number) {
             return Err("commitment must be in past");
         }
+        // The slash this solution risks is escrowed from the solver's stake
+        // now, as a vote's is: a later withdrawal cannot take it, and a
+        // contestation of this solution uses this amount for every voter.
+        let mut validator = self.only_validator(sender)?;
+        let slash = self.slash_amount();
+        if !slash.is_zero() {
+            validator.staked -= slash;
+            self.set_validator(sender, validator);
+            self.j.store(Contract::Engine, contestation_slot(id, 1), slash);
+        }
         state.solver = sender;
         state.solution_time = self.now();
         state.status = TaskStatus::Solved;
@@ -1174,8 +1202,22 @@ impl<S: Storage> Exec<'_, '_, S> {
         }
         state.status = TaskStatus::Claimed;
         self.set_task_state(id, state);
+        self.release_solution_slash(id, state.solver);
         self.emit(IEngine::SolutionClaimed { addr: state.solver, task: id });
         self.pay_solution(id, state.solver)
+    }
+
+    /// Returns the slash escrowed by an uncontested solution to its solver.
+    fn release_solution_slash(&mut self, id: B256, solver: Address) {
+        let slot = contestation_slot(id, 1);
+        let slash = self.j.load(Contract::Engine, slot);
+        if slash.is_zero() {
+            return;
+        }
+        let mut validator = self.validator(solver);
+        validator.staked += slash;
+        self.set_validator(solver, validator);
+        self.j.store(Contract::Engine, slot, U256::ZERO);
     }
 
     /// Fee split and reward of a solved task (a claim, or a failed contestation).
@@ -1203,9 +1245,7 @@ impl<S: Storage> Exec<'_, '_, S> {
             // A rate above 1e18 could outrun the cap; never mint past it.
             minted = div(reward.saturating_mul(rate), WAD).min(cap - emitted);
         }
-        let (_, treasury_reward) = split(minted, treasury_pct);
-        let (_, liquidity_reward) = split(minted, liquidity_pct);
-        let solver_reward = minted - treasury_reward - liquidity_reward;
+        let (treasury_reward, liquidity_reward, solver_reward) = split_mint(minted, treasury_pct, liquidity_pct);
 
         let ledger = self.j.load(Contract::Engine, u(es::LEDGER));
         let mut updated = set(ledger, field::TOTAL_EMITTED, get(ledger, field::TOTAL_EMITTED) + minted);
@@ -1252,21 +1292,16 @@ impl<S: Storage> Exec<'_, '_, S> {
         if state.solver == sender {
             return Err("cannot contest own solution");
         }
-        let slash = self.slash_amount();
-        if self.validator(sender).staked < slash {
-            return Err("stake below slash amount");
-        }
+        // The slash was fixed (and the accused's escrowed) when the solution
+        // was submitted; word 1 already holds it.
         let head = set(set(address_to_word(sender), field::CONTEST_TIME, self.now()), field::FINISH_INDEX, U256::ZERO);
         self.j.store(Contract::Engine, contestation_slot(id, 0), head);
-        self.j.store(Contract::Engine, contestation_slot(id, 1), slash);
         state.status = TaskStatus::Contested;
         self.set_task_state(id, state);
         self.emit(IEngine::ContestationSubmitted { addr: sender, task: id });
         self.vote(id, true, sender)?;
-        // The accused votes against, if its stake can cover the escrow.
-        if self.validator(state.solver).staked >= slash {
-            self.vote(id, false, state.solver)?;
-        }
+        // The accused votes against with the escrow its solution put up.
+        self.record_vote(id, false, state.solver);
         Ok(())
     }
 
@@ -1296,20 +1331,26 @@ impl<S: Storage> Exec<'_, '_, S> {
         0
     }
 
+    /// A vote that escrows the contestation's slash from the voter's free
+    /// stake, so a loser cannot withdraw before settlement.
     fn vote(&mut self, id: B256, yea: bool, addr: Address) -> Result<()> {
         let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
         let mut validator = self.validator(addr);
-        if validator.staked < slash {
+        if validator.free_stake() < slash {
             return Err("stake below slash amount");
         }
-        // Escrow the slash now, so a loser cannot withdraw before settlement.
         validator.staked -= slash;
         self.set_validator(addr, validator);
+        self.record_vote(id, yea, addr);
+        Ok(())
+    }
+
+    /// Marks `addr` as having voted and adds it to the yeas or nays.
+    fn record_vote(&mut self, id: B256, yea: bool, addr: Address) {
         let voted_slot = address_slot(addr, mapping_slot(id, u(es::VOTED)));
         self.j.store(Contract::Engine, voted_slot, U256::from(1u8));
         self.push_voter(id, if yea { es::YEAS } else { es::NAYS }, addr);
         self.emit(IEngine::ContestationVote { addr, task: id, yea });
-        Ok(())
     }
 
     fn contestation_vote_finish(&mut self, id: B256, amount: u32) -> Result<()> {

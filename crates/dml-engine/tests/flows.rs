@@ -13,13 +13,14 @@ fn wei(n: u64) -> U256 {
 }
 
 /// A world with short windows, a model (fee 1 DML, paid to `model_addr`)
-/// and a staked solver (account 2).
+/// and a staked solver (account 2) whose 50 DML cover five open solutions
+/// (the slash is 10 DML: 0.01 % of the 100,000 DML genesis supply).
 fn world_with_model() -> (World, B256, Address) {
     let mut w = World::new();
     w.set_windows(WINDOW);
     let model_addr = Address::repeat_byte(0x77);
     let model = w.register_model(account(0), model_addr, dml(1), r#"{"name":"echo"}"#);
-    w.deposit(account(2), dml(10));
+    w.deposit(account(2), dml(50));
     (w, model, model_addr)
 }
 
@@ -238,7 +239,7 @@ fn withdrawals_unlock_after_the_wait_and_can_be_cancelled() {
     let before = w.balance(v);
     let count = w.engine(v, IEngine::initiateValidatorWithdrawCall { amount_: dml(4) }).unwrap();
     assert_eq!(count, U256::from(1u8));
-    w.expect_revert(v, IEngine::initiateValidatorWithdrawCall { amount_: dml(7) }, "insufficient stake");
+    w.expect_revert(v, IEngine::initiateValidatorWithdrawCall { amount_: dml(47) }, "insufficient stake");
     w.expect_revert(v, IEngine::validatorWithdrawCall { count_: count, to_: v }, "wait longer");
     let second = w.engine(v, IEngine::initiateValidatorWithdrawCall { amount_: dml(1) }).unwrap();
     w.engine(v, IEngine::cancelValidatorWithdrawCall { count_: second }).unwrap();
@@ -246,7 +247,7 @@ fn withdrawals_unlock_after_the_wait_and_can_be_cancelled() {
     w.next_block(WINDOW);
     w.engine(v, IEngine::validatorWithdrawCall { count_: count, to_: v }).unwrap();
     assert_eq!(w.balance(v), before + dml(4));
-    assert_eq!(w.staked(v), dml(6));
+    assert_eq!(w.staked(v), dml(46));
     w.expect_revert(v, IEngine::validatorWithdrawCall { count_: count, to_: v }, "request not exist");
 }
 
@@ -310,22 +311,13 @@ fn finish(w: &mut World, task: B256, batch: u32) {
 }
 
 #[test]
-fn contestation_won_by_the_lone_contester_refunds_the_owner() {
+fn a_contestation_holds_the_task_until_it_is_settled() {
     let (mut w, task) = contested_world(3);
-    // Governance raises the slash above the accused's whole stake, so its
-    // automatic nay cannot be escrowed and the contester votes alone.
-    let owner = w.owner;
-    // 0.2 % of the ~102,000 DML supply is ~204 DML: above the accused's 100.
-    w.engine(owner, IEngine::setSlashAmountPercentageCall { amount_: ONE_DML / wei(500) }).unwrap();
     let slash = w.engine(account(0), IEngine::getSlashAmountCall {}).unwrap();
-    assert!(w.staked(account(1)) < slash, "accused stake must be below the slash for this case");
-    w.deposit(account(0), slash);
     let before = snapshot(&mut w);
+    assert_eq!(before.stakes[1], dml(100) - slash, "the accused's slash was escrowed with its solution");
     w.engine(account(0), IEngine::submitContestationCall { taskid_: task }).unwrap();
-    assert_eq!(
-        w.engine(account(0), IEngine::contestationVoteNaysCall { taskid: task, idx: U256::ZERO }).unwrap_err(),
-        "execution reverted: index out of bounds"
-    );
+    vote(&mut w, 2, task, true);
     assert_eq!(w.claim(task).unwrap_err(), "execution reverted: has contestation");
     w.expect_revert(
         account(7),
@@ -334,16 +326,16 @@ fn contestation_won_by_the_lone_contester_refunds_the_owner() {
     );
     w.next_block(WINDOW);
     finish(&mut w, task, 1);
-    let after = snapshot(&mut w);
-    assert_eq!(after.stakes[0], before.stakes[0], "contester's escrow returned");
-    assert_eq!(after.balances[0], before.balances[0], "no losers, nothing to share");
-    assert_eq!(after.balances[9], before.balances[9] + dml(2), "owner refunded");
-    assert_eq!(after.fees, before.fees);
+    assert_eq!(w.balance(account(9)), before.balances[9] + dml(2), "owner refunded by the first batch");
+    finish(&mut w, task, 1);
     w.expect_revert(
         account(7),
         IEngine::contestationVoteFinishCall { taskid_: task, amnt_: 1 },
         "contestation already finished",
     );
+    let after = snapshot(&mut w);
+    assert_eq!(after.stakes[0], before.stakes[0], "contester's escrow returned");
+    assert_eq!(after.stakes[1], before.stakes[1], "the accused's escrow is the pot");
 }
 
 #[test]
@@ -353,13 +345,14 @@ fn contestation_tied_one_to_one_goes_to_the_accused() {
     let before = snapshot(&mut w);
     w.engine(account(0), IEngine::submitContestationCall { taskid_: task }).unwrap();
     assert_eq!(w.staked(account(0)), before.stakes[0] - slash, "contester escrowed");
-    assert_eq!(w.staked(account(1)), before.stakes[1] - slash, "accused escrowed by its automatic nay");
+    assert_eq!(before.stakes[1], dml(100) - slash, "the accused's slash was escrowed with its solution");
+    assert_eq!(w.staked(account(1)), before.stakes[1], "its automatic nay uses that escrow");
     w.next_block(WINDOW);
     w.expect_revert(account(2), IEngine::voteOnContestationCall { taskid_: task, yea_: true }, "not allowed");
     finish(&mut w, task, 10);
     let after = snapshot(&mut w);
     assert_eq!(after.stakes[0], before.stakes[0] - slash, "contester slashed");
-    assert_eq!(after.stakes[1], before.stakes[1], "accused's escrow returned");
+    assert_eq!(after.stakes[1], dml(100), "accused's escrow returned");
     // The accused wins the whole pot (alone) and is paid as in a normal claim:
     // 2 DML fee - 1 DML model fee, less 10% for the treasury.
     assert_eq!(after.balances[1], before.balances[1] + slash + ONE_DML * wei(9) / wei(10));
@@ -384,7 +377,7 @@ fn contestation_won_by_two_yeas_shares_the_slash() {
     assert_eq!(after.balances[2], before.balances[2] + (slash - to_contester));
     assert_eq!(after.stakes[0], before.stakes[0]);
     assert_eq!(after.stakes[2], before.stakes[2]);
-    assert_eq!(after.stakes[1], before.stakes[1] - slash, "accused slashed");
+    assert_eq!(after.stakes[1], dml(100) - slash, "accused slashed: its escrow is not returned");
     assert_eq!(after.balances[9], before.balances[9] + dml(2), "owner refunded");
     assert_eq!(after.balances[1], before.balances[1], "accused not paid");
     let solution = w.engine(account(0), IEngine::solutionsCall { taskid: task }).unwrap();
@@ -442,8 +435,11 @@ fn contestation_with_many_voters_settles_in_batches() {
         assert_eq!(after.balances[voter], before.balances[voter] + to_other, "yea {voter}");
         assert_eq!(after.stakes[voter], before.stakes[voter], "yea {voter} escrow back");
     }
-    for voter in [1, 6, 7] {
+    for voter in [6, 7] {
         assert_eq!(after.stakes[voter], before.stakes[voter] - slash, "nay {voter} slashed");
+    }
+    assert_eq!(after.stakes[1], dml(100) - slash, "the accused slashed by its solution's escrow");
+    for voter in [1, 6, 7] {
         assert_eq!(after.balances[voter], before.balances[voter]);
     }
     assert_eq!(after.fees, before.fees + dust, "indivisible remainder to the treasury");
@@ -469,6 +465,7 @@ fn contestation_lost_by_the_yeas_pays_the_nays_and_the_solver() {
     let dust = pot - to_accused - to_other * wei(3);
     let solver_fee = ONE_DML * wei(9) / wei(10);
     assert_eq!(after.balances[1], before.balances[1] + to_accused + solver_fee);
+    assert_eq!(after.stakes[1], dml(100), "the accused's escrow returned");
     for voter in [3, 4, 5] {
         assert_eq!(after.balances[voter], before.balances[voter] + to_other);
         assert_eq!(after.stakes[voter], before.stakes[voter]);

@@ -17,10 +17,12 @@ use tracing::{debug, info, info_span, warn, Instrument};
 use crate::chain::{ChainClient, Receipt};
 use crate::config::SolverConfig;
 use crate::job::{Action, Ending, InFlight, Job, Phase};
-use crate::metrics::{as_dml, ActionLabels, Metrics, SolverLabel};
+use crate::metrics::{ActionLabels, Metrics, SolverLabel};
 use crate::runner::{forge, load_models, BuiltinCache, LoadedModel, RunError};
 use crate::store::{Change, Outgoing, Store};
 use crate::SolverError;
+
+mod stake;
 
 /// Logs are read in ranges of at most this many blocks.
 const SCAN_RANGE: u64 = 1_000;
@@ -30,6 +32,8 @@ const MAX_UNAVAILABLE_ATTEMPTS: u32 = 8;
 const MAX_FAILED_RUNS: u32 = 2;
 /// Estimates that revert before a settling job stops trying that step.
 const MAX_REVERTED_ESTIMATES: u32 = 12;
+/// The engine's revert when free stake does not cover the minimum and the slash.
+const STAKE_TOO_LOW: &str = "min staked too low";
 /// Batch size for `contestationVoteFinish`.
 const FINISH_BATCH: u32 = 64;
 /// How long a task's input may take to come from the content store. A kubo
@@ -404,7 +408,10 @@ impl Solver {
                 match (action, receipt.success) {
                     (Action::Commit, true) => job.advance(Phase::Committed { block: receipt.block }),
                     (Action::Commit, false) => job.failed_attempt(now_ms(), "commitment reverted"),
-                    (Action::Reveal, _) => job.advance(Phase::Settling),
+                    (Action::Reveal, success) => {
+                        job.revealed = success;
+                        job.advance(Phase::Settling);
+                    }
                     (Action::Claim, true) => {
                         self.metrics.tasks_paid.get_or_create(&self.label).inc();
                         job.advance(Phase::Done(Ending::Paid { ours: true }));
@@ -744,10 +751,41 @@ impl Solver {
             }
         }
         self.send_commits(commits).await?;
+        let (reveals, early_reveals) = self.within_stake(reveals, early_reveals).await?;
         self.send_batches(Action::Reveal, reveals, false).await?;
         self.send_batches(Action::Reveal, early_reveals, true).await?;
         self.send_batches(Action::Claim, claims, false).await?;
         Ok(())
+    }
+
+    /// Keeps the reveals the stake can escrow a slash for (those committed
+    /// earliest first); the rest wait a second for claims to free stake.
+    async fn within_stake(
+        &mut self,
+        mut reveals: Vec<Job>,
+        mut early: Vec<Job>,
+    ) -> Result<(Vec<Job>, Vec<Job>), SolverError> {
+        let wanted = reveals.len() + early.len();
+        if wanted == 0 {
+            return Ok((reveals, early));
+        }
+        let capacity = self.reveal_capacity().await?.unwrap_or(usize::MAX);
+        self.metrics.reveals_waiting_for_stake.get_or_create(&self.label).set(wanted.saturating_sub(capacity) as i64);
+        if capacity >= wanted {
+            return Ok((reveals, early));
+        }
+        info!(capacity, wanted, "stake covers the slash of only some reveals; the rest wait for claims");
+        let waiting: Vec<Job> = if capacity >= reveals.len() {
+            early.split_off(capacity - reveals.len())
+        } else {
+            let mut waiting = reveals.split_off(capacity);
+            waiting.append(&mut early);
+            waiting
+        };
+        for job in waiting {
+            self.defer(job.task, now_ms() + 1_000);
+        }
+        Ok((reveals, early))
     }
 
     async fn send_commits(&mut self, jobs: Vec<Job>) -> Result<(), SolverError> {
@@ -849,7 +887,11 @@ impl Solver {
         let SolverError::Revert(reason) = &error else { return Err(error) };
         for job in &mut jobs {
             debug!(task = %job.task, action = action.name(), %reason, "not sent: it would revert");
-            if action == Action::Reveal {
+            if action == Action::Reveal && reason.contains(STAKE_TOO_LOW) {
+                // The stake moved since it was counted (a contestation's
+                // escrow, a withdrawal): try the reveal again later.
+                job.failed_attempt(now_ms(), format!("reveal: {reason}"));
+            } else if action == Action::Reveal {
                 job.advance(Phase::Settling);
             } else if job.attempts + 1 >= MAX_REVERTED_ESTIMATES && action == Action::Commit {
                 self.skip(job, format!("commitment keeps reverting: {reason}"));
@@ -944,38 +986,6 @@ impl Solver {
     fn defer(&mut self, task: B256, until_ms: u64) {
         if let Some(job) = self.jobs.get_mut(&task) {
             job.retry_at_ms = job.retry_at_ms.max(until_ms);
-        }
-    }
-
-    // ---- stake ----
-
-    /// Keeps the stake at the configured amount (at least the engine's
-    /// minimum plus one slash), topping up from the wallet.
-    async fn ensure_stake(&mut self) -> Result<(), SolverError> {
-        let me = self.me();
-        let validator = self.chain.view(IEngine::validatorsCall { addr: me }).await?;
-        let balance = self.chain.dml_balance().await?;
-        self.metrics.dml_balance.get_or_create(&self.label).set(as_dml(balance));
-        self.metrics.dml_staked.get_or_create(&self.label).set(as_dml(validator.staked));
-        if self.store.outbox()?.iter().any(|o| o.action == Action::Stake) {
-            return Ok(());
-        }
-        let minimum = self.chain.view(IEngine::getValidatorMinimumCall {}).await?;
-        let slash = self.chain.view(IEngine::getSlashAmountCall {}).await?;
-        let target = self.config.stake.max(minimum + slash + U256::from(1));
-        if validator.staked >= target {
-            return Ok(());
-        }
-        let amount = (target - validator.staked).min(balance);
-        if amount.is_zero() {
-            warn!(staked = %validator.staked, %target, "stake below target and no DML to top it up");
-            return Ok(());
-        }
-        info!(staked = %validator.staked, %amount, "depositing stake");
-        match self.send(Action::Stake, &mut [], IEngine::validatorDepositCall { validator_: me, amount_: amount }).await
-        {
-            Ok(_) | Err(SolverError::Revert(_)) => Ok(()),
-            Err(e) => Err(e),
         }
     }
 }

@@ -124,6 +124,10 @@ pub struct Job {
     pub retry_at_ms: u64,
     /// The last error, for `dml solver` status and logs.
     pub last_error: Option<String>,
+    /// Whether this solver's reveal was mined: the solution is ours, and its
+    /// slash is escrowed from our stake until the task ends.
+    #[serde(default)]
+    pub revealed: bool,
 }
 
 impl Job {
@@ -142,6 +146,7 @@ impl Job {
             attempts: 0,
             retry_at_ms: 0,
             last_error: None,
+            revealed: false,
         }
     }
 

@@ -55,8 +55,10 @@ pub struct Metrics {
     pub jobs_active: Family<SolverLabel, Gauge>,
     /// The solver's DML balance (whole DML).
     pub dml_balance: Family<SolverLabel, Gauge<f64, AtomicU64>>,
-    /// The solver's stake (whole DML).
+    /// The solver's stake (whole DML), less the slashes its open solutions escrow.
     pub dml_staked: Family<SolverLabel, Gauge<f64, AtomicU64>>,
+    /// Reveals ready but waiting for stake to escrow their slash.
+    pub reveals_waiting_for_stake: Family<SolverLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -83,6 +85,7 @@ impl Metrics {
             jobs_active: Family::default(),
             dml_balance: Family::default(),
             dml_staked: Family::default(),
+            reveals_waiting_for_stake: Family::default(),
         };
         registry.register("tasks_seen", "Tasks seen on served models", metrics.tasks_seen.clone());
         registry.register("tasks_skipped", "Tasks not taken", metrics.tasks_skipped.clone());
@@ -100,6 +103,11 @@ impl Metrics {
         registry.register("jobs_active", "Jobs not yet ended", metrics.jobs_active.clone());
         registry.register("dml_balance", "DML balance (whole DML)", metrics.dml_balance.clone());
         registry.register("dml_staked", "DML staked (whole DML)", metrics.dml_staked.clone());
+        registry.register(
+            "reveals_waiting_for_stake",
+            "Reveals waiting for stake to escrow their slash",
+            metrics.reveals_waiting_for_stake.clone(),
+        );
         *metrics.registry.lock().expect("registry") = registry;
         metrics
     }

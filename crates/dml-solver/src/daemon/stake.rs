@@ -1,0 +1,101 @@
+//! The solver's stake: how many solutions it may reveal now, and keeping the
+//! configured amount deposited.
+//!
+//! Every solution escrows the engine's slash from the solver's stake until it
+//! is claimed (or its contestation settled), and the engine refuses a
+//! solution unless the free stake (staked, less queued withdrawals) covers
+//! `max(minimum, slash)`. So a solver holds at most about `stake / slash`
+//! unclaimed solutions at once; past that its reveals wait for claims.
+
+use alloy_primitives::U256;
+use dml_primitives::IEngine;
+use tracing::{info, warn};
+
+use super::Solver;
+use crate::job::Action;
+use crate::metrics::as_dml;
+use crate::SolverError;
+
+/// How many solutions in a row the engine accepts from `free` stake: each
+/// needs `max(minimum, slash)` free and escrows `slash`. `None` when the
+/// slash is zero (then the first is accepted if any is, and so are all).
+pub(crate) fn reveal_capacity(free: U256, minimum: U256, slash: U256) -> Option<usize> {
+    let need = minimum.max(slash);
+    if free < need {
+        return Some(0);
+    }
+    if slash.is_zero() {
+        return None;
+    }
+    let more: usize = ((free - need) / slash).saturating_to();
+    Some(more.saturating_add(1))
+}
+
+impl Solver {
+    /// How many reveals the stake covers now (`None`: no limit).
+    pub(super) async fn reveal_capacity(&mut self) -> Result<Option<usize>, SolverError> {
+        let me = self.me();
+        let validator = self.chain.view(IEngine::validatorsCall { addr: me }).await?;
+        let queued = self.chain.view(IEngine::validatorWithdrawPendingAmountCall { addr: me }).await?;
+        let minimum = self.chain.view(IEngine::getValidatorMinimumCall {}).await?;
+        let slash = self.chain.view(IEngine::getSlashAmountCall {}).await?;
+        Ok(reveal_capacity(validator.staked.saturating_sub(queued), minimum, slash))
+    }
+
+    /// Keeps the stake at the configured amount (at least the engine's
+    /// minimum plus one slash), topping up from the wallet. The slashes
+    /// escrowed by this solver's unclaimed solutions count as deposited: they
+    /// come back with the claims.
+    pub(super) async fn ensure_stake(&mut self) -> Result<(), SolverError> {
+        let me = self.me();
+        let validator = self.chain.view(IEngine::validatorsCall { addr: me }).await?;
+        let balance = self.chain.dml_balance().await?;
+        self.metrics.dml_balance.get_or_create(&self.label).set(as_dml(balance));
+        self.metrics.dml_staked.get_or_create(&self.label).set(as_dml(validator.staked));
+        if self.store.outbox()?.iter().any(|o| o.action == Action::Stake) {
+            return Ok(());
+        }
+        let minimum = self.chain.view(IEngine::getValidatorMinimumCall {}).await?;
+        let slash = self.chain.view(IEngine::getSlashAmountCall {}).await?;
+        let target = self.config.stake.max(minimum + slash + U256::from(1));
+        // The current slash is at least what each of them escrowed (the
+        // supply only grows), so this never tops up what claims will return.
+        let unclaimed = self.jobs.values().filter(|j| j.revealed && j.is_open()).count();
+        let deposited = validator.staked + slash * U256::from(unclaimed);
+        if deposited >= target {
+            return Ok(());
+        }
+        let amount = (target - deposited).min(balance);
+        if amount.is_zero() {
+            warn!(staked = %validator.staked, %target, "stake below target and no DML to top it up");
+            return Ok(());
+        }
+        info!(staked = %validator.staked, unclaimed, %amount, "depositing stake");
+        match self.send(Action::Stake, &mut [], IEngine::validatorDepositCall { validator_: me, amount_: amount }).await
+        {
+            Ok(_) | Err(SolverError::Revert(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dml(n: u64) -> U256 {
+        U256::from(n) * U256::from(10u64).pow(U256::from(18))
+    }
+
+    #[test]
+    fn capacity_counts_the_slashes_the_free_stake_covers() {
+        // 10 DML free, slash 1: the tenth solution still finds 1 DML free.
+        assert_eq!(reveal_capacity(dml(10), U256::ZERO, dml(1)), Some(10));
+        // The minimum must stay free for each one: 10 free, minimum 4, slash 1.
+        assert_eq!(reveal_capacity(dml(10), dml(4), dml(1)), Some(7));
+        assert_eq!(reveal_capacity(dml(1) - U256::from(1), U256::ZERO, dml(1)), Some(0));
+        assert_eq!(reveal_capacity(dml(3), dml(4), dml(1)), Some(0));
+        assert_eq!(reveal_capacity(dml(3), dml(1), U256::ZERO), None);
+        assert_eq!(reveal_capacity(U256::ZERO, dml(1), U256::ZERO), Some(0));
+    }
+}
