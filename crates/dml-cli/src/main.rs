@@ -69,8 +69,42 @@ enum Command {
     },
 }
 
+// A closed standard output (`dml model list --builtin --json | head -c 600`)
+// ends every command quietly with exit status 0, as ripgrep does. (git dies of
+// SIGPIPE instead, status 141; 0 keeps a `set -o pipefail` script that reads
+// only the start of the output from failing.)
+//
+// How. Rust starts with SIGPIPE ignored, so a write to a closed pipe fails with
+// EPIPE, and `println!` turns that into the panic "failed printing to stdout:
+// Broken pipe (os error 32)". SIGPIPE stays ignored: set back to its default,
+// it would kill the process on a write to *any* closed pipe or socket (only
+// `send` with MSG_NOSIGNAL is exempt, not the `writev` an HTTP server may use to
+// answer a client that hung up on the devnet's RPC), and it would kill it at
+// once, skipping the destructors that shut the chain, the content store and
+// the solvers down. Instead `main` runs the command under `catch_unwind`, and
+// the panic hook stays silent for exactly that panic (on the main thread,
+// where every command prints): the unwinding runs the destructors and `main`
+// returns `Ok`. One place covers every `println!` of every subcommand, also
+// those printed by other crates (`dml node` prints from dml-chain); clap's
+// `--help` already ignores the error. Writes that return the error instead of
+// panicking (`write_all` of raw model output) go through [`stdout`], which
+// unwinds the same way.
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let main_thread = std::thread::current().name() == Some("main");
+        if !(main_thread && is_closed_stdout(info.payload())) {
+            default_hook(info);
+        }
+    }));
+    match std::panic::catch_unwind(|| run(Cli::parse())) {
+        Ok(result) => result,
+        Err(payload) if is_closed_stdout(&*payload) => Ok(()),
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devnet(args) => devnet_cmd::run(args),
         Command::Solver(args) => solver_cmd::run(args),
@@ -97,6 +131,57 @@ fn info(json: bool) -> anyhow::Result<()> {
         println!("dml {version}");
     }
     Ok(())
+}
+
+/// The unwind payload of a write to a closed standard output (see `main`).
+struct StdoutClosed;
+
+/// Whether a panic payload says standard output is a closed pipe: ours, or
+/// std's "failed printing to stdout: {error}" with an OS error that is EPIPE
+/// (told by its code, "(os error N)", not by the locale's wording).
+fn is_closed_stdout(payload: &(dyn std::any::Any + Send)) -> bool {
+    if payload.is::<StdoutClosed>() {
+        return true;
+    }
+    let message =
+        payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
+    message
+        .and_then(|m| m.strip_prefix("failed printing to stdout: "))
+        .and_then(|error| error.strip_suffix(')'))
+        .and_then(|error| error.rsplit_once("(os error "))
+        .and_then(|(_, code)| code.parse::<i32>().ok())
+        .is_some_and(|code| std::io::Error::from_raw_os_error(code).kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Standard output (locked) for writes that return their error (`write_all`,
+/// `flush`) rather than panic as `println!` does: a closed pipe unwinds to
+/// `main`, which ends the command quietly; other errors are returned.
+pub(crate) fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+/// See [`stdout`].
+pub(crate) struct Stdout(std::io::StdoutLock<'static>);
+
+impl Stdout {
+    fn unwind_if_closed<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+        match result {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                std::panic::resume_unwind(Box::new(StdoutClosed))
+            }
+            other => other,
+        }
+    }
+}
+
+impl std::io::Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Self::unwind_if_closed(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Self::unwind_if_closed(self.0.flush())
+    }
 }
 
 /// Logs (`tracing`) to stderr, filtered by `RUST_LOG` (default `info`).

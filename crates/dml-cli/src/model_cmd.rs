@@ -416,7 +416,7 @@ fn run_model(args: RunArgs) -> anyhow::Result<()> {
     match &args.out {
         Some(path) => std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?,
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::stdout();
             stdout.write_all(&bytes)?;
             stdout.flush()?;
         }

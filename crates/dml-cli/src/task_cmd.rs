@@ -292,7 +292,7 @@ async fn deliver(
     match path {
         Some(path) => println!("{}", path.display()),
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::stdout();
             stdout.write_all(&solved.output)?;
             if std::io::stdout().is_terminal() && !solved.output.ends_with(b"\n") {
                 stdout.write_all(b"\n")?;
@@ -557,7 +557,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<()> {
                     finished |= terminal;
                 }
             }
-            std::io::stdout().flush()?;
+            crate::stdout().flush()?;
             if finished {
                 return Ok(());
             }

@@ -314,3 +314,73 @@ async fn a_burst_of_tasks_is_all_solved_and_claimed() {
     assert!(sent <= most, "{sent} solver transactions for {BURST} tasks, more than {most}");
     net.proc.terminate();
 }
+
+/// The banner's "Try, in another terminal" commands work as printed: their
+/// program is this very binary (nothing put `dml` on PATH), and with ports
+/// moved they carry the URLs.
+#[test]
+fn the_commands_the_banner_suggests_work_as_printed() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let ports = [free_port(), free_port(), free_port()].map(|port| port.to_string());
+    let mut child = Command::new(DML)
+        .args(["devnet", "--solvers", "1", "--rpc-port", &ports[0], "--api-port", &ports[1]])
+        .args(["--gateway-port", &ports[2], "--metrics-port", "0"])
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(dir.path().join("devnet.log")).unwrap()))
+        .spawn()
+        .expect("spawn dml devnet");
+    let stdout = child.stdout.take().unwrap();
+    let mut proc = Proc { child };
+    let mut lines = BufReader::new(stdout).lines().map(|line| line.unwrap());
+    let banner: Vec<String> = lines.by_ref().take_while(|line| line != "Try, in another terminal:").collect();
+    assert!(
+        banner.iter().any(|line| line.starts_with("DML devnet is running")),
+        "no banner: {banner:?}\n{}",
+        std::fs::read_to_string(dir.path().join("devnet.log")).unwrap_or_default()
+    );
+    // `lines` stays open to the end: a devnet whose stdout is closed stops.
+    let commands: Vec<String> = lines.by_ref().take(3).map(|line| line.trim_start().to_string()).collect();
+    assert_eq!(commands.len(), 3, "{commands:?}");
+
+    for command in &commands {
+        // The program, as a shell reads the first word (a path in single
+        // quotes, or a plain word).
+        let program = match command.strip_prefix('\'') {
+            Some(rest) => rest.split_once("' ").expect("a closing quote").0.replace(r"'\''", "'"),
+            None => command.split_once(' ').unwrap().0.to_string(),
+        };
+        let path = if program.contains('/') {
+            std::path::PathBuf::from(&program)
+        } else {
+            let paths = std::env::var_os("PATH").unwrap_or_default();
+            std::env::split_paths(&paths).map(|dir| dir.join(&program)).find(|p| p.is_file()).unwrap_or_default()
+        };
+        let mode = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{program} in `{command}`: {e}")).permissions();
+        assert!(path.is_file() && mode.mode() & 0o111 != 0, "{} is not an executable file", path.display());
+        // Every command names the moved RPC port; `task submit` all three.
+        let needed = if command.contains(" task submit") { &ports[..] } else { &ports[..1] };
+        for port in needed {
+            assert!(command.contains(&format!("127.0.0.1:{port}")), "`{command}` lacks port {port}");
+        }
+    }
+
+    // `model list` and `balance`, run by a shell exactly as printed.
+    for command in commands.iter().filter(|c| c.contains(" model list") || c.contains(" balance")) {
+        let output = Command::new("sh")
+            .args(["-c", command])
+            .env_remove("DML_CONFIG")
+            .env("HOME", dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_ok(&output, command);
+        assert!(!output.stdout.is_empty(), "`{command}` printed nothing");
+    }
+    proc.terminate();
+    drop(lines);
+}

@@ -7,11 +7,14 @@
 #
 #   bash crates/dml-models/scripts/check-native-determinism.sh
 #
-# Target dirs: ${DML_NATIVE_CHECK_TARGET:-<repo>/../target-dml-models-native}{,-portable}.
+# Target dirs: ${DML_NATIVE_CHECK_TARGET:-$DML_CACHE/native-check}{,-portable}
+# (DML_CACHE: default ~/.cache/dml, see scripts/lib/cache.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-BASE="${DML_NATIVE_CHECK_TARGET:-$ROOT/../target-dml-models-native}"
+# shellcheck source=../../../scripts/lib/cache.sh
+source "$ROOT/scripts/lib/cache.sh"
+BASE="${DML_NATIVE_CHECK_TARGET:-$DML_CACHE/native-check}"
 FIXTURE="$ROOT/crates/dml-models/tests/fixtures/golden.json"
 
 build() { # target-dir rustflags
