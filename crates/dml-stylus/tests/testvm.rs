@@ -241,10 +241,12 @@ fn contestation_with_votes_and_batched_finish() {
     }
     p.wait(500);
     let task = p.submit_task(user, model, dml(2));
-    p.solve(solver, task, 0xbb);
-
     let stake = |p: &mut Pair, who: Address| p.engine(who, IEngine::validatorsCall { addr: who }).0.staked;
-    let (solver_stake, contester_holdings) = (stake(&mut p, solver), stake(&mut p, contester) + p.balance(contester));
+    // Read before the solution, which escrows the slash from the solver's stake.
+    let solver_stake = stake(&mut p, solver);
+    p.solve(solver, task, 0xbb);
+    assert!(stake(&mut p, solver) < solver_stake, "the solution escrows the slash");
+    let contester_holdings = stake(&mut p, contester) + p.balance(contester);
     let (_, logs) = p.engine(contester, IEngine::submitContestationCall { taskid_: task });
     let topics: Vec<B256> = logs.iter().filter(|l| l.address == CONTRACTS.engine).map(|l| l.topics[0]).collect();
     assert_eq!(
@@ -279,7 +281,7 @@ fn contestation_with_votes_and_batched_finish() {
     assert!(resolved.contestationWon);
     assert_eq!((resolved.yeas, resolved.nays), (U256::from(2u8), U256::from(1u8)));
     assert_eq!(p.balance(user), user_before + dml(2), "the task owner is refunded");
-    assert!(stake(&mut p, solver) < solver_stake, "the accused solver is slashed");
+    assert!(stake(&mut p, solver) < solver_stake, "the accused solver is slashed: its escrow is not returned");
     let contester_now = stake(&mut p, contester) + p.balance(contester);
     assert!(contester_now > contester_holdings, "the contester gets its escrow back and a share of the slash");
 }
