@@ -16,9 +16,10 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::multipart::MultipartRejection;
+use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -277,8 +278,35 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-/// Largest amount of an oversized upload drained so the client can read the 413.
-const DRAIN_LIMIT_BYTES: u64 = 64 << 20;
+/// How much of an oversized upload, past the upload limit, the API reads and
+/// throws away before it answers 413.
+///
+/// A client writes its whole upload before it reads the answer (kubo's
+/// clients, `curl`, most HTTP libraries). If the API answered and closed
+/// while upload bytes were still arriving, the kernel would reset the
+/// connection: the client gets `EPIPE`/`ECONNRESET` on its next write and
+/// never sees the 413. Reading the rest first lets it finish and read the
+/// answer. A fixed amount rather than a multiple of the limit, since the
+/// limit is often huge (64 GiB by default); past it the API closes at once.
+pub const OVERSIZED_DRAIN_BYTES: u64 = 64 << 20;
+
+/// Longest the API spends reading and throwing away an oversized upload
+/// before it answers 413 anyway: a client that trickles (or stalls) gets its
+/// answer and its connection closed rather than holding the request open.
+/// On loopback or a LAN [`OVERSIZED_DRAIN_BYTES`] takes well under a second.
+pub const OVERSIZED_DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads and throws away the rest of `field` within `budget` bytes (what is
+/// left of it is updated) and `deadline`. `true` if the field ended cleanly.
+async fn drain_field(field: &mut Field<'_>, budget: &mut u64, deadline: tokio::time::Instant) -> bool {
+    loop {
+        match tokio::time::timeout_at(deadline, field.chunk()).await {
+            Ok(Ok(Some(bytes))) if (bytes.len() as u64) <= *budget => *budget -= bytes.len() as u64,
+            Ok(Ok(None)) => return true,
+            _ => return false, // over the budget, out of time, or a broken upload
+        }
+    }
+}
 
 async fn api_add(
     State(state): State<ApiState>,
@@ -337,7 +365,14 @@ async fn api_add(
         });
         let mut upload_error = None;
         loop {
-            match field.chunk().await {
+            let chunk = tokio::select! {
+                chunk = field.chunk() => chunk,
+                // The worker stopped early (too large or a store error): do
+                // not wait for more of the upload (a stalled client would
+                // hold the request open without end) before answering.
+                () = sender.closed() => break,
+            };
+            match chunk {
                 Ok(Some(bytes)) => {
                     if sender.send(Some(Ok(bytes))).await.is_err() {
                         break; // the worker stopped early (too large or a store error)
@@ -364,17 +399,28 @@ async fn api_add(
         let root = match result {
             Ok(root) => root,
             Err(AddError::TooLarge { limit_bytes }) => {
-                let mut drained = 0u64;
-                while drained < DRAIN_LIMIT_BYTES {
-                    match field.chunk().await {
-                        Ok(Some(bytes)) => drained += bytes.len() as u64,
+                // Read the rest of the upload (this file and any after it, up
+                // to the closing boundary) within the drain bounds, so that a
+                // client still writing it gets to read the answer.
+                let deadline = tokio::time::Instant::now() + OVERSIZED_DRAIN_TIME;
+                let mut budget = OVERSIZED_DRAIN_BYTES;
+                let mut drained = drain_field(&mut field, &mut budget, deadline).await;
+                drop(field);
+                while drained {
+                    match tokio::time::timeout_at(deadline, multipart.next_field()).await {
+                        Ok(Ok(Some(mut next))) => drained = drain_field(&mut next, &mut budget, deadline).await,
                         _ => break,
                     }
                 }
-                return Err(ApiError::new(
+                let error = ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!("file {name:?} exceeds the upload limit of {limit_bytes} bytes; nothing was stored"),
-                ));
+                );
+                // Part of the upload may still be unread (past the drain
+                // bounds): the connection cannot carry another request.
+                let mut response = error.into_response();
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return Ok(response);
             }
             Err(AddError::Read(error)) => return Err(ApiError::bad_request(error.to_string())),
             Err(AddError::Store(error)) => return Err(error.into()),

@@ -5,6 +5,7 @@ mod support;
 
 use std::io::{Read, Write};
 
+use dml_content::server::OVERSIZED_DRAIN_TIME;
 use dml_content::{AddOptions, Cid, CidVersion, ClientError, ContentClient, DagOptions};
 use support::{files_under, start_server, Pattern};
 
@@ -246,6 +247,175 @@ async fn oversized_upload_is_refused_and_nothing_stored() {
     // Just under the limit is fine.
     let ok = client.add_bytes("ok", Pattern::new(999_000).to_vec(), &AddOptions::default()).await.unwrap();
     assert_eq!(ok.cid, Pattern::new(999_000).dag_root(DagOptions::V0).cid);
+    server.shutdown().await.unwrap();
+}
+
+/// The size of each write the raw uploads below make, as kubo's clients,
+/// Python's `http.client` and many others do.
+const WRITE_PIECE: usize = 64 * 1024;
+
+const BOUNDARY: &str = "dmlboundary";
+
+/// The head of a multipart upload to `/api/v0/add` with a `length`-byte body.
+fn upload_head(addr: std::net::SocketAddr, length: usize) -> String {
+    format!(
+        "POST /api/v0/add HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n\r\n"
+    )
+}
+
+/// The head of the multipart part of a file.
+fn part_head(name: &str) -> String {
+    format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+}
+
+/// A whole multipart body with one part per file.
+fn multipart_body(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, data) in files {
+        body.extend_from_slice(part_head(name).as_bytes());
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Reads a response until the server closes the connection; returns its
+/// status, its headers (in lower case) and its body.
+fn read_response(stream: &mut std::net::TcpStream) -> (u16, String, serde_json::Value) {
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes).expect("the server answers and closes the connection");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let status = head.get(9..12).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("{head}"));
+    (status, head.to_ascii_lowercase(), serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}
+
+/// Uploads `body` the way most clients do: the head, then the body in
+/// [`WRITE_PIECE`] writes, and only once it is all written the answer.
+/// Panics if a write fails: that is the server closing on a client still
+/// sending an upload it should have drained (a broken pipe, no 413 seen).
+fn upload_in_pieces(addr: std::net::SocketAddr, body: &[u8]) -> (u16, String, serde_json::Value) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(upload_head(addr, body.len()).as_bytes()).unwrap();
+    for (index, piece) in body.chunks(WRITE_PIECE).enumerate() {
+        if let Err(error) = stream.write_all(piece) {
+            panic!("write of piece {index} ({} of {} bytes sent) failed: {error}", index * WRITE_PIECE, body.len());
+        }
+    }
+    read_response(&mut stream)
+}
+
+/// A 413 in kubo's error shape for the oversized file; the server closes.
+fn assert_refused_as_too_large((status, head, body): &(u16, String, serde_json::Value), name: &str) {
+    assert_eq!(*status, 413, "{head}");
+    assert!(body["Message"].as_str().unwrap().contains(&format!("file {name:?} exceeds the upload limit")), "{body}");
+    assert_eq!(body["Code"], 1);
+    assert!(head.contains("\r\nconnection: close"), "{head}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_upload_written_in_pieces_gets_413_every_time() {
+    let (server, _dir) = start_server(1_000_000).await;
+    let addr = server.api_addr();
+    let client = ContentClient::new(server.api_url());
+
+    // A 6 MB file against a 1 MB limit, written in 64 KB pieces with the
+    // answer read only afterwards: the server reads and drops the rest of
+    // the upload, then answers, so no write fails and the 413 is read.
+    let big = multipart_body(&[("big", Pattern::new(6_000_000).to_vec())]);
+    for _ in 0..5 {
+        let body = big.clone();
+        let response = tokio::task::spawn_blocking(move || upload_in_pieces(addr, &body)).await.unwrap();
+        assert_refused_as_too_large(&response, "big");
+    }
+    // An oversized file with another after it: the drain reads through both.
+    let two = multipart_body(&[("big", Pattern::new(3_000_000).to_vec()), ("small", b"small".to_vec())]);
+    let response = tokio::task::spawn_blocking(move || upload_in_pieces(addr, &two)).await.unwrap();
+    assert_refused_as_too_large(&response, "big");
+
+    // Nothing of them was stored, and the API serves on.
+    assert!(files_under(&server.store().dir().join("blocks")).is_empty());
+    let ok = client.add_bytes("ok", Pattern::new(999_000).to_vec(), &AddOptions::default()).await.unwrap();
+    assert_eq!(ok.cid, Pattern::new(999_000).dag_root(DagOptions::V0).cid);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_far_beyond_the_drain_bound_is_cut_off_and_the_server_keeps_serving() {
+    let (server, _dir) = start_server(1_000_000).await;
+    let addr = server.api_addr();
+    let client = ContentClient::new(server.api_url());
+
+    // A 1 GiB upload, written without end while the client reads: the
+    // server reads the limit and then drops up to its drain bound, answers
+    // 413 and closes with bytes still arriving. What is certain is that the
+    // client's writes then fail, long before the 1 GiB; whether it read the
+    // 413 before the reset is a race (a client that keeps writing past the
+    // bound may not see the answer).
+    let (written, read) = tokio::task::spawn_blocking(move || {
+        let size = 1 << 30;
+        let head = part_head("huge");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut reader = stream.try_clone().unwrap();
+        let reading = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = reader.read_to_end(&mut bytes); // ends with EOF or a reset
+            bytes
+        });
+        let length = head.len() + size + format!("\r\n--{BOUNDARY}--\r\n").len();
+        stream.write_all(format!("{}{head}", upload_head(addr, length)).as_bytes()).unwrap();
+        let piece = vec![7u8; WRITE_PIECE];
+        let mut written = 0;
+        while written < size && stream.write_all(&piece).is_ok() {
+            written += WRITE_PIECE;
+        }
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        (written, reading.join().unwrap())
+    })
+    .await
+    .unwrap();
+    assert!(written < 1 << 30, "the server read all of a 1 GiB upload");
+    assert!(written > 1_000_000, "cut off after {written} bytes, before the limit");
+    let read = String::from_utf8_lossy(&read);
+    assert!(read.is_empty() || read.starts_with("HTTP/1.1 413"), "{read}");
+
+    // Nothing was stored, and the API serves on.
+    assert!(files_under(&server.store().dir().join("blocks")).is_empty());
+    let ok = client.add_bytes("ok", &b"still serving"[..], &AddOptions::default()).await.unwrap();
+    assert_eq!(ok.cid, dml_content::cid_v0(b"still serving"));
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_oversized_upload_is_answered_after_the_drain_time() {
+    let (server, _dir) = start_server(1_000_000).await;
+    let addr = server.api_addr();
+    let client = ContentClient::new(server.api_url());
+
+    // A 6 MB file declared, 2 MB of it sent, then nothing: past the limit
+    // the server waits for the rest up to the drain time, then answers 413
+    // and closes. Everything sent was read, so the answer arrives intact.
+    let started = std::time::Instant::now();
+    let stalled = tokio::task::spawn_blocking(move || {
+        let head = part_head("stalled");
+        let length = head.len() + 6_000_000 + format!("\r\n--{BOUNDARY}--\r\n").len();
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(format!("{}{head}", upload_head(addr, length)).as_bytes()).unwrap();
+        stream.write_all(&Pattern::new(2_000_000).to_vec()).unwrap();
+        read_response(&mut stream)
+    });
+    // Meanwhile the API serves others.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let ok = client.add_bytes("ok", &b"still serving"[..], &AddOptions::default()).await.unwrap();
+    assert_eq!(ok.cid, dml_content::cid_v0(b"still serving"));
+    let response = stalled.await.unwrap();
+    let waited = started.elapsed();
+    assert_refused_as_too_large(&response, "stalled");
+    assert!(waited >= OVERSIZED_DRAIN_TIME, "answered after {waited:?}");
     server.shutdown().await.unwrap();
 }
 

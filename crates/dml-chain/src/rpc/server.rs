@@ -1,10 +1,10 @@
 //! JSON-RPC over HTTP (`POST /`) and WebSocket (`GET /` with an upgrade),
 //! single and batch requests, and `eth_subscribe` over WebSocket.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes, HttpBody},
     extract::{
         ws::{Message, WebSocket},
         State, WebSocketUpgrade,
@@ -24,6 +24,24 @@ use crate::node::Shared;
 /// Most calls in one batch.
 pub const MAX_BATCH: usize = 1000;
 
+/// How much of an oversized request body the node reads and throws away
+/// before it answers 413, as a multiple of the body limit.
+///
+/// A client writes its whole body before it reads the answer (Python's
+/// `http.client`, `curl` without `Expect`, most HTTP libraries). If the node
+/// answered and closed while body bytes were still arriving, the kernel
+/// would reset the connection: the client gets `EPIPE`/`ECONNRESET` on its
+/// next write and never sees the 413 or its JSON-RPC error. Reading the rest
+/// first lets it finish and read the answer. The bound keeps a client from
+/// making the node read without end; past it the node closes at once.
+pub const OVERSIZED_DRAIN_FACTOR: usize = 4;
+
+/// Longest the node spends reading and throwing away an oversized body
+/// before it answers 413 anyway: a client that trickles (or stalls) gets
+/// its answer and its connection closed rather than holding it open. On
+/// loopback or a LAN the whole drain bound takes well under a second.
+pub const OVERSIZED_DRAIN_TIME: Duration = Duration::from_secs(5);
+
 /// The HTTP and WebSocket routes.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new().route("/", get(websocket).post(http)).with_state(shared)
@@ -39,11 +57,19 @@ fn json_response(status: StatusCode, body: Value) -> Response {
 
 async fn http(State(shared): State<Arc<Shared>>, body: Body) -> Response {
     let limit = shared.max_request_bytes;
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let bytes = match read_body(body, limit).await {
         Ok(bytes) => bytes,
-        Err(_) => {
+        Err(BodyError::TooLarge) => {
             let error = RpcError::new(codes::INVALID_REQUEST, format!("request body larger than {limit} bytes"));
-            return json_response(StatusCode::PAYLOAD_TOO_LARGE, error_response(Value::Null, &error));
+            let mut response = json_response(StatusCode::PAYLOAD_TOO_LARGE, error_response(Value::Null, &error));
+            // The rest of the body may still be unread (past the drain bounds):
+            // the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+            return response;
+        }
+        Err(BodyError::Read(message)) => {
+            let error = RpcError::new(codes::INVALID_REQUEST, format!("cannot read the request body: {message}"));
+            return json_response(StatusCode::BAD_REQUEST, error_response(Value::Null, &error));
         }
     };
     let response = tokio::task::spawn_blocking(move || handle_body(&shared, &bytes)).await.unwrap_or_else(|error| {
@@ -54,6 +80,57 @@ async fn http(State(shared): State<Arc<Shared>>, body: Body) -> Response {
         Some(body) => json_response(StatusCode::OK, body),
         None => StatusCode::NO_CONTENT.into_response(),
     }
+}
+
+enum BodyError {
+    /// Over the limit (the rest drained as far as the drain bounds allow).
+    TooLarge,
+    /// The client broke off or sent a malformed body.
+    Read(String),
+}
+
+/// Reads a request body of at most `limit` bytes. An oversized one is read
+/// on and thrown away up to [`OVERSIZED_DRAIN_FACTOR`] × `limit` bytes in all
+/// and for at most [`OVERSIZED_DRAIN_TIME`] from the moment it is known to be
+/// oversized, so that a client still writing it can read the 413; one whose
+/// declared length (`Content-Length`) is already past that bound is not read.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
+    let drain_bound = limit.saturating_mul(OVERSIZED_DRAIN_FACTOR) as u64;
+    let declared = body.size_hint().lower();
+    if declared > drain_bound {
+        // Too large to drain: answer at once. A client that sent
+        // `Expect: 100-continue` never sends the body and reads the 413.
+        return Err(BodyError::TooLarge);
+    }
+    let mut stream = body.into_data_stream();
+    let mut seen = 0u64;
+    if declared <= limit as u64 {
+        let mut received = Vec::with_capacity(declared as usize);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|error| BodyError::Read(error.to_string()))?;
+            seen += chunk.len() as u64;
+            if seen > limit as u64 {
+                break;
+            }
+            received.extend_from_slice(&chunk);
+        }
+        if seen <= limit as u64 {
+            return Ok(received.into());
+        }
+    }
+    // Oversized: read on and throw away, within both bounds.
+    let drain = async {
+        while seen <= drain_bound {
+            match stream.next().await {
+                Some(Ok(chunk)) => seen += chunk.len() as u64,
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+    if tokio::time::timeout(OVERSIZED_DRAIN_TIME, drain).await.is_err() {
+        tracing::debug!(limit, "oversized request body still arriving after the drain time; closing");
+    }
+    Err(BodyError::TooLarge)
 }
 
 /// Parses and serves a request body (single or batch). `None`: only notifications.

@@ -2,7 +2,7 @@
 //! loopback, send raw JSON-RPC, sign transactions with the dev keys.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
 use alloy_primitives::{Address, Bytes, B256, U256};
 use dml_chain::{chain::dev_signers, GenesisConfig, NodeConfig, NodeHandle, DEV_MNEMONIC};
@@ -89,6 +89,142 @@ impl RawClient {
         }
         panic!("no receipt for {hash}");
     }
+}
+
+/// The size of each write the raw clients below make: Python's `http.client`
+/// and many other clients send a body in pieces like this.
+pub const WRITE_PIECE: usize = 64 * 1024;
+
+/// How long a raw client waits for the node's answer before the test fails.
+const RAW_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How a raw client frames the request body.
+#[derive(Clone, Copy, Debug)]
+pub enum Framing {
+    /// `Content-Length` up front: the node knows the size before reading.
+    ContentLength,
+    /// `Transfer-Encoding: chunked`: the node learns the size only by reading.
+    Chunked,
+}
+
+/// An HTTP response read off a raw connection to its end (the node closed it).
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// `(name in lower case, value)`.
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Null` if it is not JSON).
+    pub body: Value,
+}
+
+impl RawResponse {
+    /// Parses a whole HTTP/1.1 response; `None` if `bytes` is not one.
+    pub fn parse(bytes: &[u8]) -> Option<RawResponse> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let mut lines = head.split("\r\n");
+        let status = lines.next()?.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        Some(RawResponse { status, headers, body: serde_json::from_str(body).unwrap_or(Value::Null) })
+    }
+
+    /// The value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+fn request_head(addr: SocketAddr, framing: Framing, length: usize) -> String {
+    let framing = match framing {
+        Framing::ContentLength => format!("Content-Length: {length}"),
+        Framing::Chunked => "Transfer-Encoding: chunked".to_string(),
+    };
+    format!("POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{framing}\r\n\r\n")
+}
+
+async fn read_to_close(reader: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut bytes = Vec::new();
+    let read = tokio::time::timeout(RAW_READ_TIMEOUT, reader.read_to_end(&mut bytes)).await;
+    read.expect("the node answers and closes the connection").expect("the answer reads cleanly");
+    bytes
+}
+
+/// Posts `body` the way most HTTP clients do: the request head, then the
+/// body in [`WRITE_PIECE`] writes, and only once it is all written the
+/// answer, read until the node closes the connection. Panics if a write
+/// fails: that is the node closing on a client still sending a body it
+/// should have drained (the `BrokenPipe` this guards against).
+pub async fn post_in_pieces(addr: SocketAddr, body: &[u8], framing: Framing) -> RawResponse {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(request_head(addr, framing, body.len()).as_bytes()).await.expect("head written");
+    for (index, piece) in body.chunks(WRITE_PIECE).enumerate() {
+        let written = match framing {
+            Framing::ContentLength => stream.write_all(piece).await,
+            Framing::Chunked => {
+                stream.write_all(&[format!("{:x}\r\n", piece.len()).as_bytes(), piece, b"\r\n"].concat()).await
+            }
+        };
+        if let Err(error) = written {
+            panic!("write of piece {index} ({} of {} bytes sent) failed: {error}", index * WRITE_PIECE, body.len());
+        }
+    }
+    if let Framing::Chunked = framing {
+        stream.write_all(b"0\r\n\r\n").await.expect("last chunk written");
+    }
+    let bytes = read_to_close(&mut stream).await;
+    RawResponse::parse(&bytes).unwrap_or_else(|| panic!("not an HTTP response: {:?}", String::from_utf8_lossy(&bytes)))
+}
+
+/// Sends a request head declaring a `declared`-byte body and the first bytes
+/// of it (`sent`), then stops writing and reads the answer until the node
+/// closes the connection.
+pub async fn post_and_stall(addr: SocketAddr, declared: usize, sent: &[u8]) -> RawResponse {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    stream.write_all(request_head(addr, Framing::ContentLength, declared).as_bytes()).await.expect("head written");
+    stream.write_all(sent).await.expect("first bytes written");
+    let bytes = read_to_close(&mut stream).await;
+    RawResponse::parse(&bytes).unwrap_or_else(|| panic!("not an HTTP response: {:?}", String::from_utf8_lossy(&bytes)))
+}
+
+/// What an upload that the node cut off came to.
+#[derive(Debug)]
+pub struct CutOff {
+    /// Body bytes written before a write failed.
+    pub written: usize,
+    /// What the client read meanwhile (possibly nothing: a reset can come first).
+    pub read: Vec<u8>,
+}
+
+/// Streams a chunked body of up to `max` bytes in [`WRITE_PIECE`] writes
+/// while reading what the node sends back, and stops at the first failed
+/// write. `None` if every write succeeded (the node read it all).
+pub async fn stream_until_cut_off(addr: SocketAddr, max: usize) -> Option<CutOff> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+    let (mut reader, mut writer) = stream.into_split();
+    let reading = tokio::spawn(async move {
+        let mut bytes = Vec::new();
+        let _ = reader.read_to_end(&mut bytes).await; // ends with EOF or a reset
+        bytes
+    });
+    writer.write_all(request_head(addr, Framing::Chunked, 0).as_bytes()).await.expect("head written");
+    let piece = [format!("{WRITE_PIECE:x}\r\n").as_bytes(), &[b' '; WRITE_PIECE], b"\r\n"].concat();
+    let mut written = 0;
+    while written < max {
+        if writer.write_all(&piece).await.is_err() {
+            let read = tokio::time::timeout(RAW_READ_TIMEOUT, reading).await.expect("the read side ends").unwrap();
+            return Some(CutOff { written, read });
+        }
+        written += WRITE_PIECE;
+    }
+    reading.abort();
+    None
 }
 
 /// Parses a hex quantity.
