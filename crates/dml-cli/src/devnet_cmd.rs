@@ -47,6 +47,9 @@ pub struct DevnetArgs {
     /// Seconds a contestation's vote stays open.
     #[arg(long, default_value_t = 10)]
     pub vote_period: u64,
+    /// Seconds a queued stake withdrawal waits before it can be completed.
+    #[arg(long, default_value_t = 60)]
+    pub withdraw_unlock: u64,
     /// Start the emission curve this many days ago, so the network has a
     /// reward target to catch up with and tasks earn rewards (0: now; then
     /// the first task earns 1 DML and later ones nearly nothing until the
@@ -107,7 +110,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     engine.min_claim_solution_time = args.claim_window;
     engine.min_contestation_vote_period_time = args.vote_period;
     engine.min_retraction_wait_time = 60;
-    engine.exit_validator_min_unlock_time = 60;
+    engine.exit_validator_min_unlock_time = args.withdraw_unlock;
     if args.data_dir.as_ref().is_none_or(|d| !d.join("chain").exists()) {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
         engine.start_time = Some(now.saturating_sub(args.emission_age_days * 86_400));

@@ -82,25 +82,6 @@ fn refused_for_stake(outcome: Result<(), SolverError>) {
     }
 }
 
-/// Moves the dev chain's clock forward (past a withdrawal's unlock).
-async fn advance_time(net: &Devnet, seconds: u64) {
-    let http = reqwest::Client::new();
-    for (method, params) in [("evm_increaseTime", format!("[{seconds}]")), ("evm_mine", "[]".to_string())] {
-        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
-        let response = http
-            .post(net.rpc_url())
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(!response.contains("\"error\""), "{method}: {response}");
-    }
-}
-
 async fn ended(reader: &ChainClient, task: B256) -> Option<IEngine::ContestationResolved> {
     let head = reader.block_number().await.unwrap();
     reader
@@ -117,7 +98,11 @@ async fn unstaked_or_withdrawing_cheats_are_refused_or_lose_exactly_the_slash() 
     if !weights_present() {
         return;
     }
-    let mut net = Devnet::start(&["--solvers", "2", "--claim-window", "8", "--vote-period", "6"]);
+    let started = std::time::Instant::now();
+    // Where the time goes, shown with the test's output when it fails.
+    let step = |what: &str| eprintln!("[{:>5.1} s] {what}", started.elapsed().as_secs_f64());
+    let mut net =
+        Devnet::start(&["--solvers", "2", "--claim-window", "8", "--vote-period", "6", "--withdraw-unlock", "2"]);
     let solvers: Vec<Address> = net.solvers().into_iter().map(|(a, _)| a).collect();
     let reader = net.client(0).await;
     let owner = net.client(9).await;
@@ -133,6 +118,7 @@ async fn unstaked_or_withdrawing_cheats_are_refused_or_lose_exactly_the_slash() 
         Some(())
     })
     .await;
+    step("solvers staked");
     let slash = reader.view(IEngine::getSlashAmountCall {}).await.unwrap();
     assert!(!slash.is_zero(), "the slash is live from genesis");
     assert_eq!(reader.view(IEngine::getValidatorMinimumCall {}).await.unwrap(), U256::ZERO);
@@ -150,8 +136,10 @@ async fn unstaked_or_withdrawing_cheats_are_refused_or_lose_exactly_the_slash() 
     let rest = U256::from(2) * ONE_DML;
     withdrawing.send_and_wait(IEngine::initiateValidatorWithdrawCall { amount_: rest }, WAIT).await.unwrap();
     let unlock = reader.view(IEngine::exitValidatorMinUnlockTimeCall {}).await.unwrap();
-    advance_time(&net, unlock.to::<u64>() + 1).await;
+    assert_eq!(unlock, U256::from(2));
+    tokio::time::sleep(Duration::from_secs(3)).await;
 
+    step("stake queued and unlocked");
     // Attack 1: no stake at all.
     let (first, outcome) = front_run(&unstaked, &owner, model, r#"{"prompt":"one","max_length":20}"#).await;
     refused_for_stake(outcome);
@@ -165,6 +153,7 @@ async fn unstaked_or_withdrawing_cheats_are_refused_or_lose_exactly_the_slash() 
     withdrawing.send_and_wait(IEngine::cancelValidatorWithdrawCall { count_: U256::from(2) }, WAIT).await.unwrap();
     let (third, outcome) = front_run(&withdrawing, &owner, model, r#"{"prompt":"three","max_length":20}"#).await;
     outcome.expect("a reveal covered by free stake is accepted");
+    step("attacks sent");
     let escrowed = reader.view(IEngine::contestationsCall { taskid: third }).await.unwrap().slashAmount;
     assert!(escrowed >= slash, "the solution escrowed the slash of its block");
     let receipt = withdrawing
@@ -179,6 +168,7 @@ async fn unstaked_or_withdrawing_cheats_are_refused_or_lose_exactly_the_slash() 
     // first two they solve and claim.
     let resolved =
         eventually(Duration::from_secs(120), "the contestation of the third task", || ended(&reader, third)).await;
+    step("contestation resolved");
     assert!(resolved.contestationWon, "the honest solvers outvote the cheat");
     assert_eq!((resolved.yeas, resolved.nays), (U256::from(2), U256::from(1)));
     for task in [first, second] {
@@ -190,6 +180,7 @@ async fn unstaked_or_withdrawing_cheats_are_refused_or_lose_exactly_the_slash() 
         let solution = reader.view(IEngine::solutionsCall { taskid: task }).await.unwrap();
         assert!(solvers.contains(&solution.validator), "{task} was solved by an honest solver");
     }
+    step("refused attackers' tasks claimed");
     assert_eq!(holdings(&reader, unstaked.address()).await, unstaked_before, "refused: nothing gained or lost");
     assert_eq!(
         holdings(&reader, me).await,
