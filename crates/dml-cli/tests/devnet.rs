@@ -326,16 +326,12 @@ fn the_commands_the_banner_suggests_work_as_printed() {
 
     let dir = tempfile::tempdir().unwrap();
     let ports = [free_port(), free_port(), free_port()].map(|port| port.to_string());
-    let mut child = Command::new(DML)
-        .args(["devnet", "--solvers", "1", "--rpc-port", &ports[0], "--api-port", &ports[1]])
-        .args(["--gateway-port", &ports[2], "--metrics-port", "0"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(std::fs::File::create(dir.path().join("devnet.log")).unwrap()))
-        .spawn()
-        .expect("spawn dml devnet");
-    let stdout = child.stdout.take().unwrap();
-    let mut proc = Proc { child };
+    let args = ["devnet", "--solvers", "1", "--rpc-port", &ports[0], "--api-port", &ports[1]]
+        .into_iter()
+        .chain(["--gateway-port", &ports[2], "--metrics-port", "0"])
+        .map(String::from)
+        .collect::<Vec<_>>();
+    let (mut proc, stdout) = spawn_devnet(dir.path(), &args);
     let mut lines = BufReader::new(stdout).lines().map(|line| line.unwrap());
     let banner: Vec<String> = lines.by_ref().take_while(|line| line != "Try, in another terminal:").collect();
     assert!(

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, B256, U256};
@@ -110,16 +110,7 @@ impl Devnet {
             "0".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        let mut child = Command::new(DML)
-            .args(&args)
-            .env("RUST_LOG", "info,dml_solver=debug")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("devnet.log")).unwrap()))
-            .spawn()
-            .expect("spawn dml devnet");
-        let stdout = child.stdout.take().unwrap();
-        let proc = Proc { child };
+        let (proc, stdout) = spawn_devnet(dir.path(), &args);
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
         let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
@@ -182,6 +173,21 @@ impl Devnet {
             .output()
             .unwrap()
     }
+}
+
+/// Spawns `dml ARGS…` (a `devnet` command line) with its stdout piped and its
+/// log in `dir/devnet.log`.
+pub fn spawn_devnet(dir: &Path, args: &[String]) -> (Proc, ChildStdout) {
+    let mut child = Command::new(DML)
+        .args(args)
+        .env("RUST_LOG", "info,dml_solver=debug")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(dir.join("devnet.log")).unwrap()))
+        .spawn()
+        .expect("spawn dml devnet");
+    let stdout = child.stdout.take().unwrap();
+    (Proc { child }, stdout)
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
