@@ -184,7 +184,8 @@ async fn status(args: StatusArgs) -> anyhow::Result<()> {
         requests.push((number, request.unlockTime, request.amount));
     }
     let free = validator.staked.saturating_sub(pending);
-    let is_staked = !validator.staked.is_zero() && validator.staked >= minimum;
+    // What the engine asks of a solver, a contester or a voter.
+    let is_staked = !free.is_zero() && free >= minimum.max(slash);
     if client.json {
         let items: Vec<_> = requests
             .iter()

@@ -419,6 +419,10 @@ async fn tasks_are_inspected_watched_and_retracted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validators_deposit_withdraw_and_show_status() {
     let net = Network::start();
+    // The slash is live from genesis while the minimum is 0: stake below the
+    // slash is not enough to solve, contest or vote.
+    let status = net.json(&["validator", "status", "--dev-account", "4"]);
+    assert_eq!((status["minimum"].as_str(), status["is_validator"].as_bool()), (Some("0"), Some(false)));
     net.ok(&["validator", "deposit", "10", "--dev-account", "4"]);
     let status = net.json(&["validator", "status", "--dev-account", "4"]);
     assert_eq!(status["staked"], "10");
@@ -434,6 +438,7 @@ async fn validators_deposit_withdraw_and_show_status() {
     assert_eq!(second["count"], "2");
     let status = net.json(&["validator", "status", "--dev-account", "4"]);
     assert_eq!(status["pending_withdrawals"], "5");
+    assert_eq!(status["is_validator"], true, "5.5 DML free still covers the slash");
     assert_eq!(status["requests"].as_array().unwrap().len(), 2);
     assert_eq!(status["requests"][0]["unlocked"], false);
     assert!(net.fails(&["validator", "withdraw", "100", "--dev-account", "4"]).contains("insufficient stake"));

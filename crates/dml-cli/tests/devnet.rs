@@ -190,7 +190,7 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
         }
         // Contested: only forged solutions, contested by an honest solver.
         assert!(!output_is_honest, "an honest solution was contested");
-        // The slash was fixed when the contestation was submitted; the supply,
+        // The slash was fixed when the solution was submitted; the supply,
         // and with it the current slash, grows with every reward minted since.
         let slash = contestation.slashAmount;
         assert!(!slash.is_zero(), "slashing is live on the devnet");

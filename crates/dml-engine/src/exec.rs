@@ -1293,7 +1293,13 @@ impl<S: Storage> Exec<'_, '_, S> {
             return Err("cannot contest own solution");
         }
         // The slash was fixed (and the accused's escrowed) when the solution
-        // was submitted; word 1 already holds it.
+        // was submitted; word 1 holds it. The contester's escrow is checked
+        // here, before the first write (governance may have lowered the slash
+        // since, so eligibility alone does not cover it).
+        let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
+        if self.validator(sender).free_stake() < slash {
+            return Err("stake below slash amount");
+        }
         let head = set(set(address_to_word(sender), field::CONTEST_TIME, self.now()), field::FINISH_INDEX, U256::ZERO);
         self.j.store(Contract::Engine, contestation_slot(id, 0), head);
         state.status = TaskStatus::Contested;

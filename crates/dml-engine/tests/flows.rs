@@ -336,6 +336,8 @@ fn a_contestation_holds_the_task_until_it_is_settled() {
     let after = snapshot(&mut w);
     assert_eq!(after.stakes[0], before.stakes[0], "contester's escrow returned");
     assert_eq!(after.stakes[1], before.stakes[1], "the accused's escrow is the pot");
+    assert_eq!(after.balances[0], before.balances[0] + (slash - slash / wei(2)), "half the pot, rounded up");
+    assert_eq!(after.balances[2], before.balances[2] + slash / wei(2), "the rest to the other yea");
 }
 
 #[test]

@@ -189,6 +189,21 @@ fn a_solutions_slash_is_fixed_when_it_is_submitted() {
 }
 
 #[test]
+fn a_contester_needs_free_stake_for_the_solutions_slash() {
+    let (mut w, model) = world();
+    w.deposit(account(2), dml(100));
+    w.deposit(account(3), dml(100));
+    let task = w.submit_task(account(9), model, U256::ZERO, "input");
+    reveal(&mut w, account(2), task, 0xbd).unwrap();
+    // Governance lowers the slash to 1 DML: account 3, with 95 DML queued,
+    // covers that but not the 10 DML this solution put at stake.
+    let owner = w.owner;
+    w.engine(owner, IEngine::setSlashAmountPercentageCall { amount_: ONE_DML / U256::from(100_000u32) }).unwrap();
+    w.engine(account(3), IEngine::initiateValidatorWithdrawCall { amount_: dml(95) }).unwrap();
+    w.expect_revert(account(3), IEngine::submitContestationCall { taskid_: task }, "stake below slash amount");
+}
+
+#[test]
 fn a_voter_needs_free_stake_for_the_contestations_slash() {
     let (mut w, model) = world();
     for i in 2..5 {
@@ -211,7 +226,7 @@ fn a_voter_needs_free_stake_for_the_contestations_slash() {
 
 /// Every amount a mint can split: the three shares add up exactly and each
 /// protocol share is its percentage rounded down or up.
-fn check_mint_split(w: &mut World, task: B256) {
+fn check_mint_split(w: &mut World, task: B256, expected: U256) {
     let log = w
         .last_logs
         .iter()
@@ -221,6 +236,7 @@ fn check_mint_split(w: &mut World, task: B256) {
     let minted = IEngine::RewardsMinted::decode_raw_log(log.topics.iter().copied(), &log.data).unwrap();
     assert_eq!(minted.task, task);
     let total = minted.solver + minted.treasury + minted.liquidity;
+    assert_eq!(total, expected, "the shares add up to the mint");
     let wad = ONE_DML;
     let treasury_pct = w.engine(account(0), IEngine::treasuryRewardPercentageCall {}).unwrap();
     let liquidity_pct = w.engine(account(0), IEngine::liquidityRewardPercentageCall {}).unwrap();
@@ -258,6 +274,9 @@ proptest! {
         }
         w.next_block(1);
         let start = holdings(&mut w, solver);
+        let voters: Vec<Address> = (2..(3 + extra_yeas + nays)).map(account).collect();
+        let voters_start: U256 = voters.iter().map(|&v| holdings(&mut w, v)).fold(U256::ZERO, |a, b| a + b);
+        let fees_start = w.accrued_fees();
         let task = w.submit_task(account(9), model, dml(1), "input");
         reveal(&mut w, solver, task, 0xbd).unwrap();
         // It queues what it can (up to `queued` DML) as soon as it solved.
@@ -282,6 +301,11 @@ proptest! {
             }
         }
         prop_assert_eq!(holdings(&mut w, solver), start - slash);
+        // The voters together gain what the solver lost, less the pot's
+        // indivisible remainder, which the treasury accrues.
+        let voters_now: U256 = voters.iter().map(|&v| holdings(&mut w, v)).fold(U256::ZERO, |a, b| a + b);
+        let dust = w.accrued_fees() - fees_start;
+        prop_assert_eq!(voters_now + dust, voters_start + slash);
     }
 
     /// A mint of a few wei (a tiny rate), at any treasury and liquidity
@@ -309,7 +333,7 @@ proptest! {
         reveal(&mut w, account(2), task, 0x01).unwrap();
         w.next_block(WINDOW + 1);
         w.claim(task).unwrap();
-        check_mint_split(&mut w, task);
+        check_mint_split(&mut w, task, U256::from(rate));
         prop_assert_eq!(w.total_supply(), supply + U256::from(rate));
     }
 }

@@ -408,10 +408,14 @@ impl Solver {
                 match (action, receipt.success) {
                     (Action::Commit, true) => job.advance(Phase::Committed { block: receipt.block }),
                     (Action::Commit, false) => job.failed_attempt(now_ms(), "commitment reverted"),
-                    (Action::Reveal, success) => {
-                        job.revealed = success;
+                    (Action::Reveal, true) => {
+                        job.revealed = true;
                         job.advance(Phase::Settling);
                     }
+                    // Mined but reverted (the stake went to an earlier
+                    // transaction, or another solver won): the committed step
+                    // looks at the chain again and moves on if it was lost.
+                    (Action::Reveal, false) => job.failed_attempt(now_ms(), "reveal reverted"),
                     (Action::Claim, true) => {
                         self.metrics.tasks_paid.get_or_create(&self.label).inc();
                         job.advance(Phase::Done(Ending::Paid { ours: true }));
@@ -759,7 +763,8 @@ impl Solver {
     }
 
     /// Keeps the reveals the stake can escrow a slash for (those committed
-    /// earliest first); the rest wait a second for claims to free stake.
+    /// earliest first), less one slash per reveal, contestation or vote of
+    /// ours not yet mined; the rest wait a second for claims to free stake.
     async fn within_stake(
         &mut self,
         mut reveals: Vec<Job>,
@@ -767,9 +772,17 @@ impl Solver {
     ) -> Result<(Vec<Job>, Vec<Job>), SolverError> {
         let wanted = reveals.len() + early.len();
         if wanted == 0 {
+            self.metrics.reveals_waiting_for_stake.get_or_create(&self.label).set(0);
             return Ok((reveals, early));
         }
-        let capacity = self.reveal_capacity().await?.unwrap_or(usize::MAX);
+        reveals.sort_by_key(|job| match job.phase {
+            Phase::Committed { block } => block,
+            _ => u64::MAX,
+        });
+        let escrowing = |action| matches!(action, Action::Reveal | Action::Contest | Action::Vote);
+        let in_flight =
+            self.jobs.values().filter(|j| j.in_flight.as_ref().is_some_and(|f| escrowing(f.action))).count();
+        let capacity = self.reveal_capacity().await?.map_or(usize::MAX, |c| c.saturating_sub(in_flight));
         self.metrics.reveals_waiting_for_stake.get_or_create(&self.label).set(wanted.saturating_sub(capacity) as i64);
         if capacity >= wanted {
             return Ok((reveals, early));

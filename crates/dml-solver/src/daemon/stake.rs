@@ -4,8 +4,10 @@
 //! Every solution escrows the engine's slash from the solver's stake until it
 //! is claimed (or its contestation settled), and the engine refuses a
 //! solution unless the free stake (staked, less queued withdrawals) covers
-//! `max(minimum, slash)`. So a solver holds at most about `stake / slash`
-//! unclaimed solutions at once; past that its reveals wait for claims.
+//! `max(minimum, slash)`, and so does a contestation or a vote. So a solver
+//! holds at most about `stake / slash` unclaimed solutions at once; past that
+//! its reveals wait for claims. It keeps one `max(minimum, slash)` free so it
+//! can always contest or vote.
 
 use alloy_primitives::U256;
 use dml_primitives::IEngine;
@@ -16,9 +18,10 @@ use crate::job::Action;
 use crate::metrics::as_dml;
 use crate::SolverError;
 
-/// How many solutions in a row the engine accepts from `free` stake: each
-/// needs `max(minimum, slash)` free and escrows `slash`. `None` when the
-/// slash is zero (then the first is accepted if any is, and so are all).
+/// How many solutions in a row this solver reveals from `free` stake: the
+/// engine accepts each while `max(minimum, slash)` is free and escrows
+/// `slash`, and the solver keeps that cover free after the last one, for a
+/// contestation or a vote. `None` when the slash is zero (no limit).
 pub(crate) fn reveal_capacity(free: U256, minimum: U256, slash: U256) -> Option<usize> {
     let need = minimum.max(slash);
     if free < need {
@@ -27,8 +30,7 @@ pub(crate) fn reveal_capacity(free: U256, minimum: U256, slash: U256) -> Option<
     if slash.is_zero() {
         return None;
     }
-    let more: usize = ((free - need) / slash).saturating_to();
-    Some(more.saturating_add(1))
+    Some(((free - need) / slash).saturating_to())
 }
 
 impl Solver {
@@ -42,10 +44,10 @@ impl Solver {
         Ok(reveal_capacity(validator.staked.saturating_sub(queued), minimum, slash))
     }
 
-    /// Keeps the stake at the configured amount (at least the engine's
-    /// minimum plus one slash), topping up from the wallet. The slashes
-    /// escrowed by this solver's unclaimed solutions count as deposited: they
-    /// come back with the claims.
+    /// Keeps the stake at the configured amount (at least enough for one
+    /// solution and a contestation: `max(minimum, slash) + slash`), topping
+    /// up from the wallet. The slashes escrowed by this solver's unclaimed
+    /// solutions count as deposited: they come back with the claims.
     pub(super) async fn ensure_stake(&mut self) -> Result<(), SolverError> {
         let me = self.me();
         let validator = self.chain.view(IEngine::validatorsCall { addr: me }).await?;
@@ -57,11 +59,13 @@ impl Solver {
         }
         let minimum = self.chain.view(IEngine::getValidatorMinimumCall {}).await?;
         let slash = self.chain.view(IEngine::getSlashAmountCall {}).await?;
-        let target = self.config.stake.max(minimum + slash + U256::from(1));
-        // The current slash is at least what each of them escrowed (the
-        // supply only grows), so this never tops up what claims will return.
-        let unclaimed = self.jobs.values().filter(|j| j.revealed && j.is_open()).count();
-        let deposited = validator.staked + slash * U256::from(unclaimed);
+        let target = self.config.stake.max(minimum.max(slash) + slash + U256::from(1));
+        let mut escrowed = U256::ZERO;
+        let unclaimed: Vec<_> = self.jobs.values().filter(|j| j.revealed && j.is_open()).map(|j| j.task).collect();
+        for task in &unclaimed {
+            escrowed += self.chain.view(IEngine::contestationsCall { taskid: *task }).await?.slashAmount;
+        }
+        let deposited = validator.staked + escrowed;
         if deposited >= target {
             return Ok(());
         }
@@ -70,7 +74,7 @@ impl Solver {
             warn!(staked = %validator.staked, %target, "stake below target and no DML to top it up");
             return Ok(());
         }
-        info!(staked = %validator.staked, unclaimed, %amount, "depositing stake");
+        info!(staked = %validator.staked, %escrowed, %amount, "depositing stake");
         match self.send(Action::Stake, &mut [], IEngine::validatorDepositCall { validator_: me, amount_: amount }).await
         {
             Ok(_) | Err(SolverError::Revert(_)) => Ok(()),
@@ -89,10 +93,11 @@ mod tests {
 
     #[test]
     fn capacity_counts_the_slashes_the_free_stake_covers() {
-        // 10 DML free, slash 1: the tenth solution still finds 1 DML free.
-        assert_eq!(reveal_capacity(dml(10), U256::ZERO, dml(1)), Some(10));
+        // 10 DML free, slash 1: nine solutions leave 1 DML free to contest.
+        assert_eq!(reveal_capacity(dml(10), U256::ZERO, dml(1)), Some(9));
         // The minimum must stay free for each one: 10 free, minimum 4, slash 1.
-        assert_eq!(reveal_capacity(dml(10), dml(4), dml(1)), Some(7));
+        assert_eq!(reveal_capacity(dml(10), dml(4), dml(1)), Some(6));
+        assert_eq!(reveal_capacity(dml(1), U256::ZERO, dml(1)), Some(0));
         assert_eq!(reveal_capacity(dml(1) - U256::from(1), U256::ZERO, dml(1)), Some(0));
         assert_eq!(reveal_capacity(dml(3), dml(4), dml(1)), Some(0));
         assert_eq!(reveal_capacity(dml(3), dml(1), U256::ZERO), None);
