@@ -48,6 +48,8 @@ pub mod engine {
     /// `commitments`: commitment → block number.
     pub const COMMITMENTS: u64 = 25;
     /// `contestations`: id → [validator|blocktime|finish index, slash amount].
+    /// Word 1 is written by `submitSolution`: the slash its solver escrowed,
+    /// cleared by the claim, the slash of every vote if it is contested.
     pub const CONTESTATIONS: u64 = 26;
     /// `contestationVoted`: id → address → bool.
     pub const VOTED: u64 = 27;
@@ -142,7 +144,7 @@ pub enum Param {
     MinClaimTime,
     /// Minimum stake as a share of emitted supply.
     ValidatorMinimum,
-    /// Slash as a share of emitted supply.
+    /// Slash as a share of the token's whole supply.
     Slash,
     /// Share of a retracted fee for the treasury.
     RetractionFee,
