@@ -218,6 +218,10 @@ impl Storage for GenesisStorage<'_> {
     fn store(&mut self, contract: Contract, slot: U256, value: U256) {
         self.state.set_storage(contract_address(self.contracts, contract), slot, value, self.diff);
     }
+
+    fn ecrecover(&mut self, digest: B256, v: u8, r: B256, s: B256) -> Option<Address> {
+        dml_engine::ecrecover_k256(digest, v, r, s)
+    }
 }
 
 fn contract_address(contracts: ContractAddresses, contract: Contract) -> Address {
@@ -273,7 +277,9 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         treasury: config.engine.treasury.unwrap_or(owner),
         liquidity_pool: config.engine.liquidity_pool,
         start_time: config.engine.start_time.unwrap_or(timestamp),
+        timestamp,
         allocations: dml_allocations,
+        models: Vec::new(),
         parameters: config.engine.parameters(),
         contracts,
     };

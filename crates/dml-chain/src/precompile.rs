@@ -8,7 +8,7 @@
 //! the gas the engine reports, with its storage refund passed on to the
 //! transaction (where revm applies the EIP-3529 cap).
 
-use alloy_primitives::{Address, Bytes, Log as EvmLog, LogData, U256};
+use alloy_primitives::{Address, Bytes, Log as EvmLog, LogData, B256, U256};
 use dml_engine::{CallContext, CallError, Contract, ContractAddresses, Storage};
 use revm::{
     context::Cfg,
@@ -117,6 +117,11 @@ impl<J: JournalTr> Storage for JournalStorage<'_, J> {
             self.failure.get_or_insert_with(|| format!("storage write failed: {error}"));
         }
     }
+
+    fn ecrecover(&mut self, digest: B256, v: u8, r: B256, s: B256) -> Option<Address> {
+        // The same secp256k1 recovery the node's `ecrecover` precompile runs.
+        dml_engine::ecrecover_k256(digest, v, r, s)
+    }
 }
 
 fn run_native<CTX: ContextTr>(
@@ -132,7 +137,9 @@ fn run_native<CTX: ContextTr>(
     } else {
         let block_number = saturating_u64(context.block().number());
         let timestamp = saturating_u64(context.block().timestamp());
+        let chain_id = context.cfg().chain_id();
         let call_context = CallContext {
+            chain_id,
             sender: inputs.caller,
             value: inputs.value.get(),
             block_number,
@@ -171,7 +178,7 @@ fn run_native<CTX: ContextTr>(
                     output
                 }
                 Err(CallError::OutOfGas) => PrecompileOutput::halt(PrecompileHalt::OutOfGas, inputs.reservoir),
-                Err(error @ CallError::Revert { gas_used, .. }) => {
+                Err(error @ (CallError::Revert { gas_used, .. } | CallError::CustomError { gas_used, .. })) => {
                     PrecompileOutput::revert(gas_used.min(inputs.gas_limit), error.revert_data(), inputs.reservoir)
                 }
             }

@@ -14,11 +14,16 @@ use crate::{
     CallContext, CallError, Contract, Genesis, GenesisError, Log, Outcome, Storage,
 };
 
+mod signatures;
+mod votes;
+
 /// A failed `require`: the reason string.
 type Revert = &'static str;
 type Result<T> = core::result::Result<T, Revert>;
 
 const OUT_OF_GAS: Revert = "\0out of gas";
+/// The call reverts with the custom error in `Exec::custom_error`.
+const CUSTOM_ERROR: Revert = "\0custom error";
 const MAX_TIMESTAMP: u64 = 1 << 40;
 /// Emission starts counting against the validator minimum past this supply.
 const MIN_SUPPLY_FOR_VALIDATOR_DEPOSITS: u128 = 1_000 * 1_000_000_000_000_000_000;
@@ -60,7 +65,7 @@ pub(crate) fn execute<const FACETS: u8, S: Storage>(
     target: Contract,
     calldata: &[u8],
 ) -> core::result::Result<Outcome, CallError> {
-    let mut exec = Exec { j: Journal::new(storage), ctx };
+    let mut exec = Exec { j: Journal::new(storage), ctx, custom_error: None };
     exec.j.charge(gas::CALL_OVERHEAD + gas::COPY_WORD * gas::words(calldata.len()));
     let result = if ctx.timestamp >= MAX_TIMESTAMP {
         Err("timestamp out of range")
@@ -87,6 +92,10 @@ pub(crate) fn execute<const FACETS: u8, S: Storage>(
             Ok(Outcome { output: Bytes::from(output), logs, gas_used, gas_refund, state_changes })
         }
         Err(OUT_OF_GAS) => Err(CallError::OutOfGas),
+        Err(CUSTOM_ERROR) => {
+            let gas_used = exec.j.gas_used.min(ctx.gas_limit);
+            Err(CallError::CustomError { data: Bytes::from(exec.custom_error.unwrap_or_default()), gas_used })
+        }
         Err(reason) => {
             let gas_used = exec.j.gas_used.min(ctx.gas_limit);
             Err(CallError::Revert { reason: reason.to_string(), gas_used })
@@ -97,6 +106,8 @@ pub(crate) fn execute<const FACETS: u8, S: Storage>(
 struct Exec<'c, 's, S: Storage> {
     j: Journal<'s, S>,
     ctx: &'c CallContext,
+    /// The encoding of the custom error a [`CUSTOM_ERROR`] revert carries.
+    custom_error: Option<Vec<u8>>,
 }
 
 /// A validator record, unpacked.
@@ -285,8 +296,14 @@ engine_functions! { this, sender, calldata;
                 Vec::new()
             },
             [GOVERN] setPausedCall(c) => {
-                if this.j.load_address(Contract::Engine, u(es::PAUSER)) != sender {
-                    return Err("not pauser");
+                // The guardian may only pause; unpausing is governance's call.
+                let owner = this.owner();
+                if c.paused_ {
+                    if this.j.load_address(Contract::Engine, u(es::PAUSER)) != sender && owner != sender {
+                        return Err("not pauser");
+                    }
+                } else if owner != sender {
+                    return Err("only the owner may unpause");
                 }
                 this.set_ledger(field::PAUSED, U256::from(c.paused_ as u8));
                 this.emit(IEngine::PausedChanged { paused: c.paused_ });
@@ -623,6 +640,9 @@ impl<S: Storage> Exec<'_, '_, S> {
             Err(_) => return Err("invalid calldata"),
         };
         let sender = self.ctx.sender;
+        if let Some(view) = self.votes_view(&decoded) {
+            return view;
+        }
         Ok(match decoded {
             C::name(_) => ("DML".to_string(),).abi_encode_params(),
             C::symbol(_) => ("DML".to_string(),).abi_encode_params(),
@@ -640,14 +660,7 @@ impl<S: Storage> Exec<'_, '_, S> {
                 true.abi_encode()
             }
             C::approve(c) => {
-                if c.spender.is_zero() {
-                    return Err("ERC20: approve to the zero address");
-                }
-                self.j.store(Contract::Token, allowance_slot(sender, c.spender), c.amount);
-                self.j.emit_event(
-                    Contract::Token,
-                    &IDmlToken::Approval { owner: sender, spender: c.spender, value: c.amount },
-                );
+                self.approve(sender, c.spender, c.amount)?;
                 true.abi_encode()
             }
             C::transferFrom(c) => {
@@ -662,7 +675,35 @@ impl<S: Storage> Exec<'_, '_, S> {
                 self.token_transfer(c.from, c.to, c.amount)?;
                 true.abi_encode()
             }
+            C::delegate(c) => {
+                self.delegate(sender, c.delegatee)?;
+                Vec::new()
+            }
+            C::delegateBySig(c) => {
+                let signature = signatures::Signature { v: c.v, r: c.r, s: c.s };
+                self.delegate_by_sig(c.delegatee, c.nonce, c.expiry, &signature)?;
+                Vec::new()
+            }
+            C::nonces(c) => self.nonce(c.owner).abi_encode(),
+            C::DOMAIN_SEPARATOR(_) => self.domain_separator().abi_encode(),
+            C::eip712Domain(_) => self.eip712_domain(),
+            C::permit(c) => {
+                let signature = signatures::Signature { v: c.v, r: c.r, s: c.s };
+                self.permit(c.owner, c.spender, c.value, c.deadline, &signature)?;
+                Vec::new()
+            }
+            // The vote views were answered above.
+            _ => return Err("unknown function selector"),
         })
+    }
+
+    fn approve(&mut self, owner: Address, spender: Address, amount: U256) -> Result<()> {
+        if spender.is_zero() {
+            return Err("ERC20: approve to the zero address");
+        }
+        self.j.store(Contract::Token, allowance_slot(owner, spender), amount);
+        self.j.emit_event(Contract::Token, &IDmlToken::Approval { owner, spender, value: amount });
+        Ok(())
     }
 }
 
@@ -893,7 +934,7 @@ impl<S: Storage> Exec<'_, '_, S> {
             let word = self.supply_word();
             get(word, field::ENGINE_BALANCE)
         } else {
-            self.j.load(Contract::Token, Self::balance_slot(addr))
+            get(self.j.load(Contract::Token, Self::balance_slot(addr)), field::BALANCE)
         }
     }
 
@@ -902,7 +943,9 @@ impl<S: Storage> Exec<'_, '_, S> {
             let word = self.supply_word();
             self.j.store(Contract::Token, u(ts::SUPPLY_AND_ENGINE_BALANCE), set(word, field::ENGINE_BALANCE, amount));
         } else {
-            self.j.store(Contract::Token, Self::balance_slot(addr), amount);
+            let slot = Self::balance_slot(addr);
+            let word = self.j.load(Contract::Token, slot);
+            self.j.store(Contract::Token, slot, set(word, field::BALANCE, amount));
         }
     }
 
@@ -922,6 +965,8 @@ impl<S: Storage> Exec<'_, '_, S> {
         let to_balance = self.balance(to);
         self.set_balance(to, to_balance + amount);
         self.j.emit_event(Contract::Token, &IDmlToken::Transfer { from, to, value: amount });
+        let (from_delegate, to_delegate) = (self.delegatee(from), self.delegatee(to));
+        self.move_votes(from_delegate, to_delegate, amount);
         Ok(())
     }
 
@@ -947,6 +992,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         let balance = self.balance(to);
         self.set_balance(to, balance + amount);
         self.j.emit_event(Contract::Token, &IDmlToken::Transfer { from: Address::ZERO, to, value: amount });
+        self.mint_votes(to, amount);
         Ok(())
     }
 }
@@ -1504,6 +1550,24 @@ pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::re
         j.emit_event(Contract::Token, &IDmlToken::Transfer { from: Address::ZERO, to: *holder, value: *amount });
     }
     j.store(Contract::Token, u(ts::SUPPLY_AND_ENGINE_BALANCE), set(U256::ZERO, field::TOTAL_SUPPLY, allocated));
+
+    // The rest runs as the protocol's own code would: the allocation's supply
+    // checkpoint (no holder delegates yet, so no votes move), then each model
+    // registered by its address and given its rate.
+    let mut ctx = CallContext::new(config.owner, config.contracts, 0, config.timestamp);
+    let mut exec = Exec { j, ctx: &ctx, custom_error: None };
+    if !allocated.is_zero() {
+        exec.grow_supply(allocated);
+    }
+    let mut j = exec.j;
+    for model in &config.models {
+        ctx.sender = model.addr;
+        let mut exec = Exec { j, ctx: &ctx, custom_error: None };
+        let id = exec.register_model(model.addr, model.fee, &model.template).map_err(GenesisError::Model)?;
+        exec.j.store(Contract::Engine, model_slot(id, 1), model.rate);
+        exec.emit(IEngine::SolutionMineableRateChange { id, rate: model.rate });
+        j = exec.j;
+    }
     let (_, logs, _, _) = j.commit();
     Ok(logs)
 }

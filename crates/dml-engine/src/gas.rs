@@ -28,6 +28,8 @@ pub const LOG_DATA_BYTE: u64 = 8;
 pub const KECCAK: u64 = 30;
 /// KECCAK256 price per 32-byte word hashed.
 pub const KECCAK_WORD: u64 = 6;
+/// The `ecrecover` precompile's price plus the warm STATICCALL to it.
+pub const ECRECOVER: u64 = 3_000 + WARM_ACCOUNT_ACCESS;
 /// The SHA-256 precompile's base price plus the warm STATICCALL to it.
 pub const SHA256: u64 = 60 + WARM_ACCOUNT_ACCESS;
 /// SHA-256 price per 32-byte word hashed.

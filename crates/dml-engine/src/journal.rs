@@ -106,6 +106,11 @@ impl<'s, S: Storage> Journal<'s, S> {
         self.slots.insert(key, SlotState { original, current: new });
     }
 
+    /// The host's `ecrecover` (not metered here: the caller charges it).
+    pub(crate) fn ecrecover(&mut self, digest: B256, v: u8, r: B256, s: B256) -> Option<Address> {
+        self.storage.ecrecover(digest, v, r, s)
+    }
+
     /// Accounts for the engine calling into the token contract (CALL to a
     /// cold, then warm, account).
     pub(crate) fn touch_token(&mut self) {

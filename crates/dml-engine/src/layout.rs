@@ -65,10 +65,18 @@ pub mod token {
     /// engine's escrow moves on almost every call, and a mint changes both, so
     /// they share a slot.
     pub const SUPPLY_AND_ENGINE_BALANCE: u64 = 0;
-    /// `balanceOf`: address → amount.
+    /// `balanceOf` and `delegates`: address → amount (0..96) | delegatee
+    /// (96..256). A transfer reads both sides' balances anyway, so packing
+    /// the delegatee beside the balance makes finding whose votes move free.
     pub const BALANCES: u64 = 1;
     /// `allowance`: owner → spender → amount.
     pub const ALLOWANCES: u64 = 2;
+    /// The votes of each delegate: address → checkpoint list (see [`CHECKPOINT`](super::field::CHECKPOINT)).
+    pub const VOTE_CHECKPOINTS: u64 = 3;
+    /// The total supply's checkpoint list.
+    pub const SUPPLY_CHECKPOINTS: u64 = 4;
+    /// `nonces`: address → the next nonce of its `permit` and `delegateBySig` signatures.
+    pub const NONCES: u64 = 5;
 }
 
 /// Bit fields of packed words: (offset, width).
@@ -89,6 +97,20 @@ pub mod field {
     pub const TOTAL_SUPPLY: (usize, usize) = (0, 128);
     /// Token: the engine's balance.
     pub const ENGINE_BALANCE: (usize, usize) = (128, 128);
+    /// Token balance word: the amount.
+    pub const BALANCE: (usize, usize) = (0, 96);
+    /// Token balance word: whom the holder delegates its votes to.
+    pub const DELEGATEE: (usize, usize) = (96, 160);
+    /// A checkpoint list keeps its length at its slot and its checkpoints
+    /// two to a word from `keccak256(slot)` on: checkpoint `i` is the
+    /// 128-bit half `i % 2` (0 = low bits) of word `i / 2`. (OpenZeppelin
+    /// spends a word per checkpoint; votes and supply fit 80 bits, so two
+    /// fit one word and every other new checkpoint costs a reset, not a set.)
+    pub const CHECKPOINT: usize = 128;
+    /// Checkpoint: from when it holds (the clock: Unix seconds, as uint48).
+    pub const CHECKPOINT_KEY: (usize, usize) = (0, 48);
+    /// Checkpoint: the votes or the supply from then on.
+    pub const CHECKPOINT_VALUE: (usize, usize) = (48, 80);
 
     /// Four 64-bit parameters per word.
     pub const QUARTER: [(usize, usize); 4] = [(0, 64), (64, 64), (128, 64), (192, 64)];

@@ -49,7 +49,9 @@ use alloc::{string::String, vec::Vec};
 
 pub use cid::{cid_v0_bytes, cid_v0_digest, parse_cid_v0, unixfs_file_block};
 pub use dml_primitives::{self, Address, Bytes, B256, U256};
-pub use storage::{address_slot, array_data_slot, mapping_slot, uint_slot, Contract, MemoryStorage, Storage};
+pub use storage::{
+    address_slot, array_data_slot, ecrecover_k256, mapping_slot, uint_slot, Contract, MemoryStorage, Storage,
+};
 
 /// Addresses at which the host exposes the two contracts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,12 +89,24 @@ pub struct CallContext {
     pub is_static: bool,
     /// Where the host exposes the engine and the token.
     pub contracts: ContractAddresses,
+    /// `block.chainid`, part of the token's EIP-712 domain.
+    pub chain_id: u64,
 }
 
 impl CallContext {
-    /// A plain call with no value, a generous gas limit and state changes allowed.
+    /// A plain call on the dev chain's chain id, with no value, a generous gas
+    /// limit and state changes allowed.
     pub fn new(sender: Address, contracts: ContractAddresses, block_number: u64, timestamp: u64) -> Self {
-        Self { sender, value: U256::ZERO, block_number, timestamp, gas_limit: 30_000_000, is_static: false, contracts }
+        Self {
+            sender,
+            value: U256::ZERO,
+            block_number,
+            timestamp,
+            gas_limit: 30_000_000,
+            is_static: false,
+            contracts,
+            chain_id: dml_primitives::DEV_CHAIN_ID,
+        }
     }
 }
 
@@ -145,27 +159,44 @@ pub enum CallError {
         /// Gas spent up to the revert.
         gas_used: u64,
     },
+    /// A revert with a Solidity custom error (the token's votes and permit
+    /// functions use OpenZeppelin's, e.g. `ERC5805FutureLookup`).
+    CustomError {
+        /// The error's ABI encoding: selector and arguments.
+        data: Bytes,
+        /// Gas spent up to the revert.
+        gas_used: u64,
+    },
     /// The call needed more than [`CallContext::gas_limit`].
     OutOfGas,
 }
 
 impl CallError {
-    /// Revert data as the EVM returns it: `Error(string)` with the reason,
-    /// empty for out-of-gas.
+    /// Revert data as the EVM returns it: `Error(string)` with the reason, the
+    /// custom error's encoding, empty for out-of-gas.
     pub fn revert_data(&self) -> Bytes {
         match self {
             Self::Revert { reason, .. } => {
                 use alloy_sol_types::SolError;
                 Bytes::from(alloy_sol_types::Revert { reason: reason.clone() }.abi_encode())
             }
+            Self::CustomError { data, .. } => data.clone(),
             Self::OutOfGas => Bytes::new(),
         }
     }
 
-    /// The reason string, if this is a revert.
+    /// The reason string, if this is a revert with one.
     pub fn reason(&self) -> Option<&str> {
         match self {
             Self::Revert { reason, .. } => Some(reason),
+            Self::CustomError { .. } | Self::OutOfGas => None,
+        }
+    }
+
+    /// Gas spent up to the revert; `None` for out-of-gas (all of it).
+    pub fn gas_used(&self) -> Option<u64> {
+        match self {
+            Self::Revert { gas_used, .. } | Self::CustomError { gas_used, .. } => Some(*gas_used),
             Self::OutOfGas => None,
         }
     }
@@ -175,6 +206,7 @@ impl core::fmt::Display for CallError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Revert { reason, .. } => write!(f, "execution reverted: {reason}"),
+            Self::CustomError { data, .. } => write!(f, "execution reverted with custom error {data}"),
             Self::OutOfGas => f.write_str("out of gas"),
         }
     }
@@ -330,8 +362,13 @@ pub struct Genesis {
     pub liquidity_pool: Address,
     /// Start of the emission curve (Unix seconds).
     pub start_time: u64,
+    /// The genesis block's time: the allocations' supply checkpoint.
+    pub timestamp: u64,
     /// DML allocated at genesis; not emission, and subtracted from the emission cap.
     pub allocations: Vec<(Address, U256)>,
+    /// Models registered at genesis, with their reward rates: no owner call
+    /// is needed to enable rewards for them.
+    pub models: Vec<GenesisModel>,
     /// Initial parameters.
     pub parameters: Parameters,
     /// Where the host exposes the contracts.
@@ -348,11 +385,27 @@ impl Genesis {
             treasury: owner,
             liquidity_pool: Address::ZERO,
             start_time: 0,
+            timestamp: 0,
             allocations: Vec::new(),
+            models: Vec::new(),
             parameters: Parameters::default(),
             contracts: ContractAddresses::default(),
         }
     }
+}
+
+/// A model registered at genesis, as `registerModel(addr, fee, template)`
+/// called by `addr` would register it, then given its reward rate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenesisModel {
+    /// The model's fee recipient, also its registrant (part of its id).
+    pub addr: Address,
+    /// The model's fee per task.
+    pub fee: U256,
+    /// Its reward rate (`setSolutionMineableRate`; 1e18 = the full reward).
+    pub rate: U256,
+    /// The model's template (JSON), as `registerModel` takes it.
+    pub template: Bytes,
 }
 
 /// Why a genesis was refused.
@@ -370,6 +423,8 @@ pub enum GenesisError {
     ZeroOwner,
     /// The start time does not fit the engine's 40-bit timestamps.
     StartTimeOutOfRange,
+    /// A genesis model `registerModel` would refuse; the reason.
+    Model(&'static str),
 }
 
 impl core::fmt::Display for GenesisError {
@@ -381,6 +436,7 @@ impl core::fmt::Display for GenesisError {
             Self::EngineAllocation => "genesis allocation to the engine",
             Self::ZeroOwner => "genesis owner is the zero address",
             Self::StartTimeOutOfRange => "genesis start time is out of range",
+            Self::Model(reason) => return write!(f, "genesis model: {reason}"),
         })
     }
 }

@@ -14,7 +14,8 @@ pub enum Contract {
     Token,
 }
 
-/// A host's storage: load and store one 32-byte slot of one contract.
+/// A host's storage: load and store one 32-byte slot of one contract; and
+/// the one piece of cryptography the engine leaves to its host.
 ///
 /// Slots never written read as zero. The engine buffers its writes and calls
 /// [`Storage::store`] only after a call has succeeded, so a host needs no
@@ -24,6 +25,26 @@ pub trait Storage {
     fn load(&mut self, contract: Contract, slot: U256) -> U256;
     /// Writes a slot.
     fn store(&mut self, contract: Contract, slot: U256, value: U256);
+    /// The EVM's `ecrecover` precompile (address 1): the address whose key
+    /// signed `digest` with (`v`, `r`, `s`), `v` being 27 or 28; `None` where
+    /// the precompile returns nothing (an invalid signature). The engine checks
+    /// `s` for malleability itself. A host on an EVM chain calls the precompile
+    /// (as a Solidity contract would), so that the secp256k1 code lives there
+    /// and not in the engine's program.
+    fn ecrecover(&mut self, digest: B256, v: u8, r: B256, s: B256) -> Option<Address>;
+}
+
+/// `ecrecover` in Rust (k256), for hosts that are not an EVM: [`MemoryStorage`]
+/// and the tests. Same results as the precompile: `None` unless `v` is 27 or
+/// 28 and the signature recovers.
+pub fn ecrecover_k256(digest: B256, v: u8, r: B256, s: B256) -> Option<Address> {
+    let parity = match v {
+        27 => false,
+        28 => true,
+        _ => return None,
+    };
+    let signature = alloy_primitives::Signature::new(U256::from_be_bytes(r.0), U256::from_be_bytes(s.0), parity);
+    signature.recover_address_from_prehash(&digest).ok()
 }
 
 /// Storage in memory, for tests, benches and off-chain simulation. Zero
@@ -66,6 +87,10 @@ impl Storage for MemoryStorage {
         } else {
             self.slots.insert((contract, slot), value);
         }
+    }
+
+    fn ecrecover(&mut self, digest: B256, v: u8, r: B256, s: B256) -> Option<Address> {
+        ecrecover_k256(digest, v, r, s)
     }
 }
 

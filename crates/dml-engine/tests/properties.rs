@@ -7,7 +7,7 @@ mod support;
 use std::collections::HashMap;
 
 use dml_engine::{Contract, Parameters};
-use dml_primitives::{Address, IEngine, SolCall, SolEvent, B256, MAX_SUPPLY, ONE_DML, U256};
+use dml_primitives::{Address, IDmlToken, IEngine, SolCall, SolEvent, B256, MAX_SUPPLY, ONE_DML, U256};
 use proptest::prelude::*;
 use support::{
     ops::{self, op, Op, ACTORS},
@@ -24,6 +24,8 @@ struct Sim {
     /// Terminal events seen per task: claimed, refunded or retracted.
     endings: HashMap<B256, u32>,
     genesis_supply: U256,
+    /// After each checked step: the time, each actor's votes, the supply.
+    votes_history: Vec<(u64, Vec<U256>, U256)>,
 }
 
 impl Sim {
@@ -49,7 +51,15 @@ impl Sim {
             w.deposit(account(i), dml(500));
         }
         let genesis_supply = w.total_supply();
-        Self { w, models: [free, paid], model_addrs, tasks: Vec::new(), endings: HashMap::new(), genesis_supply }
+        Self {
+            w,
+            models: [free, paid],
+            model_addrs,
+            tasks: Vec::new(),
+            endings: HashMap::new(),
+            genesis_supply,
+            votes_history: Vec::new(),
+        }
     }
 
     fn task(&self, index: usize) -> B256 {
@@ -144,6 +154,82 @@ impl Sim {
         for (id, count) in &self.endings {
             assert!(*count <= 1, "task {id} ended {count} times");
         }
+        self.check_votes(&holders, supply);
+    }
+
+    fn votes(&mut self, who: Address) -> U256 {
+        self.w.token(who, IDmlToken::getVotesCall { account: who }).unwrap()
+    }
+
+    /// Every delegate's votes are the balances of those delegating to it, so
+    /// all votes add up to the delegated supply; the engine's stake votes for
+    /// nobody. Records the votes for the look-ups of `check_past_votes`.
+    fn check_votes(&mut self, holders: &[Address], supply: U256) {
+        let mut expected: HashMap<Address, U256> = HashMap::new();
+        let mut delegated = U256::ZERO;
+        for &holder in holders {
+            let delegatee = self.w.token(holder, IDmlToken::delegatesCall { account: holder }).unwrap();
+            if !delegatee.is_zero() {
+                let balance = self.w.balance(holder);
+                *expected.entry(delegatee).or_default() += balance;
+                delegated += balance;
+            }
+        }
+        assert!(expected.keys().all(|d| holders.contains(d)), "votes went outside the holders");
+        let engine = self.w.contracts.engine;
+        assert!(self.w.token(engine, IDmlToken::delegatesCall { account: engine }).unwrap().is_zero());
+        let mut total = U256::ZERO;
+        for &holder in holders {
+            let votes = self.votes(holder);
+            assert_eq!(votes, expected.get(&holder).copied().unwrap_or_default(), "votes of {holder}");
+            total += votes;
+        }
+        assert_eq!(total, delegated, "votes do not add up to the delegated supply");
+        let votes = (0..ACTORS).map(|i| self.votes(account(i))).collect();
+        let time = self.w.time;
+        self.votes_history.push((time, votes, supply));
+    }
+
+    /// `getPastVotes` and `getPastTotalSupply` at every recorded time before
+    /// now give what was current at the end of that second, and each
+    /// actor's checkpoints are in strictly increasing time order.
+    fn check_past_votes(&mut self) {
+        self.w.next_block(1);
+        let now = self.w.time;
+        let history = std::mem::take(&mut self.votes_history);
+        for (index, (time, votes, supply)) in history.iter().enumerate() {
+            let last_of_its_second = history.get(index + 1).is_none_or(|next| next.0 != *time);
+            if *time >= now || !last_of_its_second {
+                continue;
+            }
+            let t = U256::from(*time);
+            for (i, expected) in votes.iter().enumerate() {
+                let who = account(i as u8);
+                let past = self.w.token(who, IDmlToken::getPastVotesCall { account: who, timepoint: t }).unwrap();
+                assert_eq!(past, *expected, "past votes of actor {i} at {time}");
+            }
+            let past = self.w.token(account(0), IDmlToken::getPastTotalSupplyCall { timepoint: t }).unwrap();
+            assert_eq!(past, *supply, "past total supply at {time}");
+        }
+        for i in 0..ACTORS {
+            let who = account(i);
+            let count = self.w.token(who, IDmlToken::numCheckpointsCall { account: who }).unwrap();
+            let mut previous = None;
+            for pos in 0..count {
+                let checkpoint = self.w.token(who, IDmlToken::checkpointsCall { account: who, pos }).unwrap();
+                let key = checkpoint._key.to::<u64>();
+                assert!(previous.is_none_or(|p| p < key), "checkpoints out of order");
+                let past = self
+                    .w
+                    .token(who, IDmlToken::getPastVotesCall { account: who, timepoint: U256::from(key) })
+                    .unwrap();
+                assert_eq!(past, U256::from(checkpoint._value), "the checkpoint at {key} is what a look-up gives");
+                previous = Some(key);
+            }
+        }
+        let future =
+            self.w.token(account(0), IDmlToken::getPastVotesCall { account: account(0), timepoint: U256::from(now) });
+        assert!(future.is_err(), "a look-up at the current clock reverts");
     }
 
     /// Settles everything that can be settled: finish every contestation,
@@ -204,6 +290,7 @@ proptest! {
         }
         sim.drain();
         sim.check(true);
+        sim.check_past_votes();
     }
 }
 

@@ -234,8 +234,91 @@ alloy_sol_types::sol! {
         function transfer(address to, uint256 amount) external returns (bool);
         function approve(address spender, uint256 amount) external returns (bool);
         function transferFrom(address from, address to, uint256 amount) external returns (bool);
+
+        // ---- votes (ERC-5805, ERC-6372), as OpenZeppelin's ERC20Votes ----
+        /// `delegator` now delegates its votes to `toDelegate`.
+        event DelegateChanged(address indexed delegator, address indexed fromDelegate, address indexed toDelegate);
+        /// The votes `delegate` holds changed.
+        event DelegateVotesChanged(address indexed delegate, uint256 previousVotes, uint256 newVotes);
+
+        /// The clock votes are counted by: the block timestamp.
+        function clock() external view returns (uint48);
+        /// `"mode=timestamp"`.
+        function CLOCK_MODE() external view returns (string memory);
+        /// Whom `account` delegates its votes to (zero: nobody, so they count nowhere).
+        function delegates(address account) external view returns (address);
+        /// Delegates the sender's votes.
+        function delegate(address delegatee) external;
+        /// Delegates the votes of the account that signed an EIP-712 `Delegation`.
+        function delegateBySig(address delegatee, uint256 nonce, uint256 expiry, uint8 v, bytes32 r, bytes32 s) external;
+        /// Votes delegated to `account` now.
+        function getVotes(address account) external view returns (uint256);
+        /// Votes delegated to `account` at a past `timepoint`.
+        function getPastVotes(address account, uint256 timepoint) external view returns (uint256);
+        /// Total supply at a past `timepoint`.
+        function getPastTotalSupply(uint256 timepoint) external view returns (uint256);
+        /// How many checkpoints `account`'s votes have.
+        function numCheckpoints(address account) external view returns (uint32);
+        /// One of `account`'s checkpoints.
+        function checkpoints(address account, uint32 pos) external view returns (Checkpoint208 memory);
+
+        // ---- EIP-2612 permit and its EIP-712 domain ----
+        /// The next nonce of `owner`'s signatures (shared by `permit` and `delegateBySig`).
+        function nonces(address owner) external view returns (uint256);
+        /// The EIP-712 domain separator: name "DML", version "1", this chain, this contract.
+        function DOMAIN_SEPARATOR() external view returns (bytes32);
+        /// The EIP-712 domain's fields (ERC-5267).
+        function eip712Domain() external view returns (bytes1 fields, string memory name, string memory version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] memory extensions);
+        /// Sets an allowance by `owner`'s EIP-712 `Permit` signature.
+        function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+
+        // ---- custom errors, as OpenZeppelin's ----
+        /// A past look-up at or after the current clock.
+        error ERC5805FutureLookup(uint256 timepoint, uint48 clock);
+        /// A `delegateBySig` signature past its expiry.
+        error VotesExpiredSignature(uint256 expiry);
+        /// A signature with another nonce than the account's next.
+        error InvalidAccountNonce(address account, uint256 currentNonce);
+        /// A `permit` signature past its deadline.
+        error ERC2612ExpiredSignature(uint256 deadline);
+        /// A `permit` signed by someone else than `owner`.
+        error ERC2612InvalidSigner(address signer, address owner);
+        /// The signature recovers to no address.
+        error ECDSAInvalidSignature();
+        /// The signature's `s` is in the upper half of the curve order (malleable).
+        error ECDSAInvalidSignatureS(bytes32 s);
+    }
+
+    /// A checkpoint of votes or supply: from time `_key` on, `_value`.
+    #[derive(Debug, PartialEq, Eq, Default)]
+    struct Checkpoint208 {
+        uint48 _key;
+        uint208 _value;
+    }
+
+    /// The EIP-712 `Delegation` message `delegateBySig` takes.
+    #[derive(Debug, PartialEq, Eq, Default)]
+    struct Delegation {
+        address delegatee;
+        uint256 nonce;
+        uint256 expiry;
+    }
+
+    /// The EIP-2612 `Permit` message.
+    #[derive(Debug, PartialEq, Eq, Default)]
+    struct Permit {
+        address owner;
+        address spender;
+        uint256 value;
+        uint256 nonce;
+        uint256 deadline;
     }
 }
+
+/// The DML token's EIP-712 domain name.
+pub const TOKEN_EIP712_NAME: &str = "DML";
+/// The DML token's EIP-712 domain version.
+pub const TOKEN_EIP712_VERSION: &str = "1";
 
 /// The standard Solidity `Error(string)` revert payload.
 pub use alloy_sol_types::Revert as RevertReason;

@@ -145,6 +145,26 @@ impl<H: Host + ?Sized> Storage for HostStorage<'_, H> {
         }
     }
 
+    fn ecrecover(&mut self, digest: B256, v: u8, r: B256, s: B256) -> Option<Address> {
+        // The chain's precompile at address 1, called as Solidity calls it.
+        let mut input = [0u8; 128];
+        input[..32].copy_from_slice(digest.as_slice());
+        input[63] = v;
+        input[64..96].copy_from_slice(r.as_slice());
+        input[96..].copy_from_slice(s.as_slice());
+        let precompile = Address::with_last_byte(1);
+        let mut return_len = 0usize;
+        // SAFETY: the pointers are valid for the lengths given.
+        let status = unsafe {
+            self.host.static_call_contract(precompile.as_ptr(), input.as_ptr(), input.len(), u64::MAX, &mut return_len)
+        };
+        let output = self.host.read_return_data(0, Some(return_len));
+        if status != 0 || output.len() != 32 {
+            return None;
+        }
+        Some(Address::from_slice(&output[12..]))
+    }
+
     fn store(&mut self, contract: Contract, slot: U256, value: U256) {
         if self.failure.is_some() {
             return;

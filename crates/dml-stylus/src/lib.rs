@@ -113,6 +113,7 @@ fn call_context<H: Host + ?Sized>(host: &H) -> CallContext {
         // A write in a static context fails in the host, which reverts the call.
         is_static: false,
         contracts: CONTRACTS,
+        chain_id: host.chain_id(),
     }
 }
 
@@ -276,7 +277,9 @@ fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
         treasury: call.treasury,
         liquidity_pool: call.liquidityPool,
         start_time: call.startTime,
+        timestamp: host.block_timestamp(),
         allocations: call.holders.into_iter().zip(call.amounts).collect(),
+        models: Vec::new(),
         parameters: Parameters::from_array(call.parameters),
         contracts: CONTRACTS,
     };

@@ -15,20 +15,65 @@ pub const ACTORS: u8 = 6;
 /// One protocol operation. Task indices pick among the tasks submitted so far.
 #[derive(Clone, Debug)]
 pub enum Op {
-    Submit { user: u8, fee_centi: u64, model: bool },
-    Solve { solver: u8, task: usize, wrong: bool },
-    Claim { task: usize },
-    Retract { task: usize },
-    Contest { who: u8, task: usize },
-    Vote { who: u8, task: usize, yea: bool },
-    Finish { task: usize, batch: u32 },
-    Deposit { who: u8, amount: u64 },
-    InitiateWithdraw { who: u8, amount: u64 },
-    Withdraw { who: u8, count: u64 },
-    Transfer { from: u8, to: u8, amount: u64 },
+    Submit {
+        user: u8,
+        fee_centi: u64,
+        model: bool,
+    },
+    Solve {
+        solver: u8,
+        task: usize,
+        wrong: bool,
+    },
+    Claim {
+        task: usize,
+    },
+    Retract {
+        task: usize,
+    },
+    Contest {
+        who: u8,
+        task: usize,
+    },
+    Vote {
+        who: u8,
+        task: usize,
+        yea: bool,
+    },
+    Finish {
+        task: usize,
+        batch: u32,
+    },
+    Deposit {
+        who: u8,
+        amount: u64,
+    },
+    InitiateWithdraw {
+        who: u8,
+        amount: u64,
+    },
+    Withdraw {
+        who: u8,
+        count: u64,
+    },
+    Transfer {
+        from: u8,
+        to: u8,
+        amount: u64,
+    },
+    /// `who` delegates its votes to actor `to` (`ACTORS`: to nobody).
+    Delegate {
+        who: u8,
+        to: u8,
+    },
     WithdrawFees,
-    Wait { seconds: u64 },
-    Garbage { engine: bool, data: Vec<u8> },
+    Wait {
+        seconds: u64,
+    },
+    Garbage {
+        engine: bool,
+        data: Vec<u8>,
+    },
 }
 
 /// Operations weighted towards the task lifecycle.
@@ -47,6 +92,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (actor.clone(), 0u64..2_000).prop_map(|(who, amount)| Op::InitiateWithdraw { who, amount }),
         1 => (actor.clone(), 0u64..4).prop_map(|(who, count)| Op::Withdraw { who, count }),
         1 => (actor.clone(), actor.clone(), 0u64..20_000).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
+        2 => (actor.clone(), 0..=ACTORS).prop_map(|(who, to)| Op::Delegate { who, to }),
         1 => Just(Op::WithdrawFees),
         3 => prop_oneof![1u64..5, 5u64..200, 200u64..5_000].prop_map(|seconds| Op::Wait { seconds }),
         1 => (any::<bool>(), prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(engine, data)| Op::Garbage { engine, data }),
@@ -152,6 +198,11 @@ pub fn apply<H: Host>(host: &mut H, op: &Op) {
         Op::Transfer { from, to, amount } => {
             let (from, to) = (host.actor(from), host.actor(to));
             send(host, from, Contract::Token, IDmlToken::transferCall { to, amount: dml(amount) });
+        }
+        Op::Delegate { who, to } => {
+            let from = host.actor(who);
+            let delegatee = if to < ACTORS { host.actor(to) } else { Address::ZERO };
+            send(host, from, Contract::Token, IDmlToken::delegateCall { delegatee });
         }
         Op::WithdrawFees => {
             let from = host.actor(2);

@@ -285,7 +285,9 @@ pub fn engine_genesis(config: &GenesisConfig, signers: &[PrivateKeySigner]) -> G
         treasury: config.engine.treasury.unwrap_or(owner),
         liquidity_pool: config.engine.liquidity_pool,
         start_time: config.engine.start_time.unwrap_or(GENESIS_TIME),
+        timestamp: GENESIS_TIME,
         allocations,
+        models: Vec::new(),
         parameters: config.engine.parameters(),
         contracts: CONTRACTS,
     }
