@@ -31,6 +31,7 @@ use revm::{
 use crate::{
     block::{BlockRecord, IncludedTx, ReceiptRecord},
     config::GenesisConfig,
+    governance::GovernanceAddresses,
     pool::{Pool, PoolError},
     precompile::{DmlPrecompiles, NATIVE_CONTRACT_STUB},
     state::{AccountRecord, StateDiff, StateReadError, StateView, WorldState},
@@ -266,25 +267,48 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
     for address in [contracts.engine, contracts.token] {
         state.set_account(address, Some(AccountRecord { balance: U256::ZERO, nonce: 1, code_hash: stub }), &mut diff);
     }
+    // Governance owns the protocol: the timelock is the engine's owner and
+    // treasury unless the configuration names others; the first dev account
+    // (if any) is the pause guardian.
+    let governance = GovernanceAddresses::at_genesis();
     let first_dev = signers.first().map(|s| s.address());
-    let owner =
-        config.engine.owner.or(first_dev).ok_or_else(|| {
-            ChainError::Config("the engine needs an owner: set engine.owner or dev_accounts > 0".into())
-        })?;
+    let owner = config.engine.owner.unwrap_or(governance.timelock);
+    let mut models = Vec::with_capacity(config.models.len());
+    for model in &config.models {
+        let addr = model
+            .addr
+            .or(first_dev)
+            .ok_or_else(|| ChainError::Config("a genesis model needs an addr when there are no dev accounts".into()))?;
+        models.push(dml_engine::GenesisModel {
+            addr,
+            fee: model.fee,
+            rate: model.rate,
+            template: Bytes::from(model.template.clone().into_bytes()),
+        });
+    }
     let engine_genesis = dml_engine::Genesis {
         owner,
-        pauser: config.engine.pauser.unwrap_or(owner),
-        treasury: config.engine.treasury.unwrap_or(owner),
+        pauser: config.engine.pauser.or(first_dev).unwrap_or_default(),
+        treasury: config.engine.treasury.unwrap_or(governance.timelock),
         liquidity_pool: config.engine.liquidity_pool,
         start_time: config.engine.start_time.unwrap_or(timestamp),
         timestamp,
         allocations: dml_allocations,
-        models: Vec::new(),
+        models,
         parameters: config.engine.parameters(),
         contracts,
     };
     dml_engine::genesis(&mut GenesisStorage { state: &mut state, diff: &mut diff, contracts }, &engine_genesis)
         .map_err(|error| ChainError::Config(format!("engine genesis: {error}")))?;
+    crate::governance::deploy(
+        &mut state,
+        &mut diff,
+        config.chain_id,
+        timestamp,
+        config.gas_limit,
+        contracts,
+        &config.governance,
+    )?;
 
     let header = Header {
         parent_hash: B256::ZERO,
@@ -367,9 +391,23 @@ fn evm_error_text<E: std::fmt::Display>(error: &EVMError<E, InvalidTransaction>)
 }
 
 /// What one executed transaction left behind.
-struct Executed {
-    result: ExecutionResult,
-    state: revm::state::EvmState,
+pub(crate) struct Executed {
+    pub(crate) result: ExecutionResult,
+    pub(crate) state: revm::state::EvmState,
+}
+
+/// Executes one transaction on `state` (with `later` diffs applied over it)
+/// without changing it; the result and the state changes it would make.
+pub(crate) fn execute(
+    state: &WorldState,
+    hashes: &dyn Fn(u64) -> B256,
+    cfg: CfgEnv,
+    block: BlockEnv,
+    contracts: ContractAddresses,
+    tx: TxEnv,
+    later: &[&StateDiff],
+) -> Result<Executed, EVMError<StateReadError, InvalidTransaction>> {
+    Chain::execute(state, hashes, cfg, block, contracts, tx, later)
 }
 
 impl Chain {

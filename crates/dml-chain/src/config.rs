@@ -6,6 +6,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use alloy_primitives::{Address, U256};
 use dml_engine::Parameters;
+use dml_governance::GovernorParams;
 use serde::{Deserialize, Serialize};
 
 use crate::ChainError;
@@ -78,6 +79,28 @@ pub struct GenesisConfig {
     pub allocations: Vec<Allocation>,
     /// The engine's roles and parameters.
     pub engine: EngineConfig,
+    /// The Governor's and the timelock's settings (the whitepaper's by default).
+    pub governance: GovernorParams,
+    /// Models registered at genesis with their reward rates.
+    pub models: Vec<GenesisModel>,
+}
+
+/// A model registered at genesis (as `registerModel` by `addr`) and given its
+/// reward rate, so rewards need no later governance call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisModel {
+    /// Fee recipient and registrant; absent: the first dev account.
+    #[serde(default)]
+    pub addr: Option<Address>,
+    /// Fee per task, in DML base units.
+    #[serde(default)]
+    pub fee: U256,
+    /// Reward rate (1e18 = the full reward).
+    #[serde(default)]
+    pub rate: U256,
+    /// The model's template, as JSON text.
+    pub template: String,
 }
 
 impl Default for GenesisConfig {
@@ -93,20 +116,24 @@ impl Default for GenesisConfig {
             dev_account_dml: 1_000,
             allocations: Vec::new(),
             engine: EngineConfig::default(),
+            governance: GovernorParams::default(),
+            models: Vec::new(),
         }
     }
 }
 
-/// The engine's roles and parameters at genesis. Absent roles default to the
-/// first dev account.
+/// The engine's roles and parameters at genesis. Absent, the owner and the
+/// treasury are the governance timelock, and the pause guardian is the first
+/// dev account (none without dev accounts). Naming an owner hands the
+/// protocol to that key instead of to governance: for private test networks.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
-    /// Owner of every setter.
+    /// Owner of every setter; absent: the governance timelock.
     pub owner: Option<Address>,
-    /// May pause the engine.
+    /// May pause the engine (only the owner unpauses); absent: the first dev account.
     pub pauser: Option<Address>,
-    /// Receives accrued fees and treasury rewards.
+    /// Receives accrued fees and treasury rewards; absent: the governance timelock.
     pub treasury: Option<Address>,
     /// Receives liquidity rewards (zero: held by the engine).
     pub liquidity_pool: Address,
@@ -205,6 +232,7 @@ impl GenesisConfig {
         if self.dev_accounts > 1000 {
             return Err(ChainError::Config("dev_accounts must be at most 1000".into()));
         }
+        self.governance.validate().map_err(|error| ChainError::Config(format!("governance: {error}")))?;
         Ok(())
     }
 }

@@ -28,6 +28,7 @@ pub mod block;
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod governance;
 pub mod node;
 pub mod pool;
 pub mod precompile;
@@ -36,7 +37,8 @@ pub mod state;
 pub mod store;
 
 pub use chain::{CallFailure, Chain, TxError};
-pub use config::{GenesisConfig, NodeConfig, DEV_MNEMONIC};
+pub use config::{GenesisConfig, GenesisModel, NodeConfig, DEV_MNEMONIC};
+pub use governance::{GovernanceAddresses, GENESIS_DEPLOYER};
 pub use node::{spawn, NodeHandle};
 
 /// Why the node could not start or a block could not be committed.

@@ -210,7 +210,8 @@ async fn a_full_task_lifecycle_over_json_rpc() {
     assert_eq!(solver_after - solver_before, remainder - remainder / U256::from(10));
     let accrued = view(&solver, engine, IEngine::accruedFeesCall {}).await;
     assert_eq!(accrued, remainder / U256::from(10));
-    assert_eq!(treasury, dev_key(0).address());
+    let timelock: Address = contracts["timelock"].as_str().unwrap().parse().unwrap();
+    assert_eq!(treasury, timelock, "governance's timelock holds the treasury");
     let solution = view(&solver, engine, IEngine::solutionsCall { taskid: task }).await;
     assert!(solution.claimed);
     node.shutdown().await;

@@ -50,6 +50,18 @@ pub struct DevnetArgs {
     /// Seconds a queued stake withdrawal waits before it can be completed.
     #[arg(long, default_value_t = 60)]
     pub withdraw_unlock: u64,
+    /// Seconds from a governance proposal to the start of its vote (`dml node`: 1 day).
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub voting_delay: u64,
+    /// Seconds a governance vote stays open (`dml node`: 1 week).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub voting_period: u64,
+    /// Seconds a passed proposal waits in the timelock before it can run (`dml node`: 2 days).
+    #[arg(long, default_value_t = 15, value_name = "SECS")]
+    pub timelock_delay: u64,
+    /// Votes (whole DML) an account needs to make a proposal (`dml node`: 1,000).
+    #[arg(long, default_value_t = 100, value_name = "DML")]
+    pub proposal_threshold: u64,
     /// Start the emission curve this many days ago, so the network has a
     /// reward target to catch up with and tasks earn rewards (0: now; then
     /// the first task earns 1 DML and later ones nearly nothing until the
@@ -81,7 +93,7 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
         anyhow::bail!("--malicious {} is more than --solvers {}", args.malicious, args.solvers);
     }
     if args.solvers > 9 {
-        anyhow::bail!("--solvers is at most 9 (dev accounts 1..=9; account 0 is the owner)");
+        anyhow::bail!("--solvers is at most 9 (dev accounts 1..=9; account 0 is the pause guardian)");
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run_async(args))
@@ -111,6 +123,21 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     engine.min_contestation_vote_period_time = args.vote_period;
     engine.min_retraction_wait_time = 60;
     engine.exit_validator_min_unlock_time = args.withdraw_unlock;
+    let governance = &mut node_config.genesis.governance;
+    governance.voting_delay = args.voting_delay;
+    governance.voting_period = args.voting_period;
+    governance.timelock_delay = args.timelock_delay;
+    governance.proposal_threshold = U256::from(args.proposal_threshold) * ONE_DML;
+    // The built-in models, registered at genesis by account 0 with the full reward rate.
+    node_config.genesis.models = builtin_templates()
+        .iter()
+        .map(|template| dml_chain::GenesisModel {
+            addr: None,
+            fee: U256::ZERO,
+            rate: ONE_DML,
+            template: String::from_utf8_lossy(template.bytes).into_owned(),
+        })
+        .collect();
     if args.data_dir.as_ref().is_none_or(|d| !d.join("chain").exists()) {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
         engine.start_time = Some(now.saturating_sub(args.emission_age_days * 86_400));
@@ -132,10 +159,10 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     let api_url = content.api_url();
     let gateway_url = format!("http://{}", content.gateway_addr());
 
-    // The built-in models, registered by account 0 (the owner) with rewards on.
-    let owner = ChainClient::connect(&node.http_url(), signers[0].clone(), None).await?;
+    // The built-in models' templates, pinned where solvers and users fetch them.
+    let account0 = ChainClient::connect(&node.http_url(), signers[0].clone(), None).await?;
     let content_client = ContentClient::new(api_url.clone());
-    let models = register_builtin_models(&owner, &content_client).await?;
+    let models = pin_builtin_models(&account0, &content_client).await?;
 
     // The solvers: dev accounts 1..=N, the last K malicious.
     let metrics = Metrics::new();
@@ -170,6 +197,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         solvers.push((solver, malicious));
     }
 
+    let governance = dml_chain::GovernanceAddresses::at_genesis();
     let accounts: Vec<(Address, String)> =
         signers.iter().map(|s| (s.address(), hex::encode_prefixed(s.to_bytes()))).collect();
     if args.json {
@@ -182,6 +210,9 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             "chain_id": chain_id,
             "engine": contracts.engine,
             "token": contracts.token,
+            "governor": governance.governor,
+            "timelock": governance.timelock,
+            "guardian": signers[0].address(),
             "data_dir": data_dir,
             "accounts": accounts.iter().map(|(a, k)| json!({"address": a, "private_key": k})).collect::<Vec<_>>(),
             "models": models.iter().map(|m| json!({"name": m.name, "id": m.id, "template_cid": m.template_cid})).collect::<Vec<_>>(),
@@ -189,7 +220,8 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         });
         println!("{info}");
     } else {
-        print_banner(&node, chain_id, &contracts, &api_url, &gateway_url, metrics_addr, &accounts, &models, &solvers);
+        let urls = BannerUrls { api: &api_url, gateway: &gateway_url, metrics: metrics_addr };
+        print_banner(&node, chain_id, &contracts, &governance, &urls, &accounts, &models, &solvers, &args);
     }
 
     tokio::select! {
@@ -212,10 +244,9 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Pins each built-in template and registers it (once: a restarted devnet
-/// with `--data-dir` finds them registered), with the full reward rate.
-async fn register_builtin_models(owner: &ChainClient, content: &ContentClient) -> anyhow::Result<Vec<RegisteredModel>> {
-    let timeout = Duration::from_secs(30);
+/// Pins each built-in template and checks that genesis registered it (by
+/// account 0, fee 0) with rewards on.
+async fn pin_builtin_models(account0: &ChainClient, content: &ContentClient) -> anyhow::Result<Vec<RegisteredModel>> {
     let mut models = Vec::new();
     for template in builtin_templates() {
         let pinned = content
@@ -224,36 +255,26 @@ async fn register_builtin_models(owner: &ChainClient, content: &ContentClient) -
             .context("pinning a model template")?;
         let cid = template.cid();
         anyhow::ensure!(pinned.cid.to_string() == cid, "content store gave {} for template {cid}", pinned.cid);
-        let fee = U256::ZERO;
-        let addr = owner.address();
+        let addr = account0.address();
         let cid_bytes = Bytes::from(pinned.cid.to_bytes());
-        let model = dml_primitives::Model { fee, addr, rate: U256::ZERO, cid: cid_bytes };
-        let id = owner.view(IEngine::hashModelCall { o_: model, sender_: owner.address() }).await?;
-        let record = owner.view(IEngine::modelsCall { model: id }).await?;
-        if record.cid.is_empty() {
-            owner
-                .send_and_wait(
-                    IEngine::registerModelCall {
-                        addr_: addr,
-                        fee_: fee,
-                        template_: Bytes::from_static(template.bytes),
-                    },
-                    timeout,
-                )
-                .await
-                .with_context(|| format!("registering {}", template.template.name))?;
-            let record = owner.view(IEngine::modelsCall { model: id }).await?;
-            anyhow::ensure!(!record.cid.is_empty(), "model {} not found under id {id}", template.template.name);
-        }
-        if owner.view(IEngine::modelsCall { model: id }).await?.rate.is_zero() {
-            owner
-                .send_and_wait(IEngine::setSolutionMineableRateCall { model_: id, rate_: ONE_DML }, timeout)
-                .await
-                .context("enabling rewards")?;
-        }
+        let model = dml_primitives::Model { fee: U256::ZERO, addr, rate: U256::ZERO, cid: cid_bytes };
+        let id = account0.view(IEngine::hashModelCall { o_: model, sender_: addr }).await?;
+        let record = account0.view(IEngine::modelsCall { model: id }).await?;
+        anyhow::ensure!(
+            !record.cid.is_empty() && !record.rate.is_zero(),
+            "model {} is not registered with rewards under id {id} (a chain from an older genesis?)",
+            template.template.name
+        );
         models.push(RegisteredModel { name: template.template.name.clone(), id, template_cid: cid });
     }
     Ok(models)
+}
+
+/// Where the devnet's other services listen, for the banner.
+struct BannerUrls<'a> {
+    api: &'a str,
+    gateway: &'a str,
+    metrics: SocketAddr,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -261,13 +282,14 @@ fn print_banner(
     node: &dml_chain::NodeHandle,
     chain_id: u64,
     contracts: &dml_engine::ContractAddresses,
-    api_url: &str,
-    gateway_url: &str,
-    metrics_addr: SocketAddr,
+    governance: &dml_chain::GovernanceAddresses,
+    urls: &BannerUrls<'_>,
     accounts: &[(Address, String)],
     models: &[RegisteredModel],
     solvers: &[(dml_solver::SolverHandle, bool)],
+    args: &DevnetArgs,
 ) {
+    let (api_url, gateway_url, metrics_addr) = (urls.api, urls.gateway, urls.metrics);
     println!("DML devnet is running (chain id {chain_id}). Ctrl-C stops it.");
     println!();
     println!("  JSON-RPC   {}  (WebSocket {})", node.http_url(), node.ws_url());
@@ -276,8 +298,17 @@ fn print_banner(
     println!("  metrics    http://{metrics_addr}/metrics");
     println!("  engine     {}", contracts.engine);
     println!("  token      {}", contracts.token);
+    println!("  governor   {}", governance.governor);
+    println!("  timelock   {}  (owns the engine and holds the treasury)", governance.timelock);
     println!();
-    println!("Models (registered by account 0, rewards enabled):");
+    println!(
+        "Governance: proposals need {} DML of votes; voting starts {} s after a proposal and lasts {} s; \
+         quorum 4 % of the supply; passed proposals wait {} s in the timelock. Balances vote once \
+         delegated (`dml gov delegate`). Account 0 is the pause guardian: it may pause, only a proposal unpauses.",
+        args.proposal_threshold, args.voting_delay, args.voting_period, args.timelock_delay
+    );
+    println!();
+    println!("Models (registered by account 0 at genesis, rewards enabled):");
     for m in models {
         println!("  {:<20} {}  template {}", m.name, m.id, m.template_cid);
     }
@@ -314,6 +345,8 @@ fn print_banner(
     );
     println!("  {dml} model list{}", flags(&["--rpc-url", "--gateway-url"]));
     println!("  {dml} balance{} {}", flags(&["--rpc-url"]), accounts.get(1).map(|a| a.0).unwrap_or_default());
+    println!("  {dml} gov delegate{} --dev-account 8", flags(&["--rpc-url"]));
+    println!("  {dml} gov list{}", flags(&["--rpc-url"]));
     if dml != "dml" {
         println!("(`cargo install --path crates/dml-cli` puts `dml` on your PATH.)");
     }

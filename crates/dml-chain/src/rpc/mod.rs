@@ -533,7 +533,14 @@ pub fn dispatch(shared: &Shared, request: Request) -> Result<Value, RpcError> {
             let output = chain.call(&treasury_call, chain.head_number())?.output;
             let treasury = IEngine::treasuryCall::abi_decode_returns(&output)
                 .map_err(|error| RpcError::new(codes::INTERNAL_ERROR, error.to_string()))?;
-            json!({ "engine": contracts.engine, "token": contracts.token, "treasury": treasury })
+            let governance = crate::GovernanceAddresses::at_genesis();
+            json!({
+                "engine": contracts.engine,
+                "token": contracts.token,
+                "treasury": treasury,
+                "governor": governance.governor,
+                "timelock": governance.timelock,
+            })
         }
         Request::SendRawTransaction(_) | Request::Subscribe(_) | Request::Unsubscribe(_) | Request::Mine(_) => {
             unreachable!("handled above")
