@@ -101,6 +101,13 @@ pub struct BlockRecord {
     pub receipts: Vec<ReceiptRecord>,
     /// The values this block overwrote.
     pub diff: StateDiff,
+    /// Genesis only: the events the engine's genesis emitted (the
+    /// allocations' `Transfer`s, the genesis models' `ModelRegistered` and
+    /// rate changes), which no transaction carries. `eth_getLogs` serves them
+    /// as block 0's, without a transaction hash, so clients that find models
+    /// by their events find the genesis models too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub genesis_logs: Vec<Log>,
 }
 
 impl BlockRecord {

@@ -298,8 +298,20 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         parameters: config.engine.parameters(),
         contracts,
     };
-    dml_engine::genesis(&mut GenesisStorage { state: &mut state, diff: &mut diff, contracts }, &engine_genesis)
-        .map_err(|error| ChainError::Config(format!("engine genesis: {error}")))?;
+    let engine_logs =
+        dml_engine::genesis(&mut GenesisStorage { state: &mut state, diff: &mut diff, contracts }, &engine_genesis)
+            .map_err(|error| ChainError::Config(format!("engine genesis: {error}")))?;
+    let genesis_logs: Vec<alloy_primitives::Log> = engine_logs
+        .into_iter()
+        .map(|log| alloy_primitives::Log {
+            address: contract_address(contracts, log.contract),
+            data: alloy_primitives::LogData::new_unchecked(log.topics, log.data),
+        })
+        .collect();
+    let mut logs_bloom = alloy_primitives::Bloom::default();
+    for log in &genesis_logs {
+        logs_bloom.accrue_log(log);
+    }
     crate::governance::deploy(
         &mut state,
         &mut diff,
@@ -317,7 +329,7 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         state_root: state.state_root(),
         transactions_root: EMPTY_ROOT_HASH,
         receipts_root: EMPTY_ROOT_HASH,
-        logs_bloom: Default::default(),
+        logs_bloom,
         difficulty: U256::ZERO,
         number: GENESIS_NUMBER,
         gas_limit: config.gas_limit,
@@ -336,8 +348,14 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         slot_number: None,
     };
     let hash = header.hash_slow();
-    let block =
-        BlockRecord { header, hash, transactions: Vec::new(), receipts: Vec::new(), diff: StateDiff::default() };
+    let block = BlockRecord {
+        header,
+        hash,
+        transactions: Vec::new(),
+        receipts: Vec::new(),
+        diff: StateDiff::default(),
+        genesis_logs,
+    };
     Ok((state, block))
 }
 
@@ -798,7 +816,7 @@ impl Chain {
             slot_number: None,
         };
         let hash = header.hash_slow();
-        let block = BlockRecord { header, hash, transactions, receipts, diff };
+        let block = BlockRecord { header, hash, transactions, receipts, diff, genesis_logs: Vec::new() };
         self.index_block(&block);
         self.blocks.push(block);
         if let Err(error) = self.persist_new_blocks(1) {

@@ -5,7 +5,7 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_rpc_types_eth::TransactionRequest;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use dml_chain::{Chain, GenesisConfig, GenesisModel, GovernanceAddresses, GENESIS_DEPLOYER};
 use dml_governance::{GovernorParams, IGovernor, ITimelockController};
 use dml_primitives::{IDmlToken, IEngine, ONE_DML};
@@ -90,6 +90,12 @@ fn genesis_settings_and_models_come_from_the_configuration() {
     let model = dml_primitives::Model { fee: U256::ZERO, addr: author, rate: U256::ZERO, cid };
     let id = view(&chain, engine, IEngine::hashModelCall { o_: model, sender_: author });
     assert_eq!(view(&chain, engine, IEngine::modelsCall { model: id }).rate, ONE_DML);
+    // Its registration event is block 0's, where event scanners find it.
+    let genesis = chain.block(0).unwrap();
+    let registered =
+        genesis.genesis_logs.iter().find(|log| log.topics()[0] == IEngine::ModelRegistered::SIGNATURE_HASH);
+    assert_eq!(registered.map(|log| log.topics()[1]), Some(id));
+    assert!(genesis.header.logs_bloom.contains_input(alloy_primitives::BloomInput::Raw(engine.as_slice())));
 
     // Settings the Governor could not hold are refused before anything runs.
     config.governance.voting_period = 0;

@@ -1,6 +1,6 @@
 //! Real JavaScript clients against the node: viem (ETH and DML transfers, a
 //! task and its decoded `TaskSubmitted` log, an `eth_subscribe` over
-//! WebSocket) and a Solidity contract compiled with npm's `solc` that calls
+//! WebSocket; EIP-712 permits and delegations) and a Solidity contract compiled with npm's `solc` that calls
 //! the engine and the token. The npm packages come from
 //! `scripts/setup/chain.sh`; under `CI=true` their absence fails the test.
 
@@ -56,6 +56,13 @@ async fn run_script(script: &str) {
 async fn viem_reads_transfers_and_submits_a_task() {
     if js_ready() {
         run_script("viem_client.mjs").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viem_signs_permits_and_delegations_that_the_token_verifies_once() {
+    if js_ready() {
+        run_script("viem_signatures.mjs").await;
     }
 }
 

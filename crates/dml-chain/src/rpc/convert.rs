@@ -78,6 +78,26 @@ pub fn logs(block: &BlockRecord, index: usize) -> Vec<Log> {
         .collect()
 }
 
+/// The genesis block's own logs (see [`BlockRecord::genesis_logs`]): no
+/// transaction carries them, so they have no transaction hash or index.
+pub fn genesis_logs(block: &BlockRecord) -> Vec<Log> {
+    block
+        .genesis_logs
+        .iter()
+        .enumerate()
+        .map(|(index, log)| Log {
+            inner: log.clone(),
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            block_timestamp: Some(block.header.timestamp),
+            transaction_hash: None,
+            transaction_index: None,
+            log_index: Some(index as u64),
+            removed: false,
+        })
+        .collect()
+}
+
 /// The receipt of transaction `index`, with `revertReason` added for a
 /// transaction that reverted with an `Error(string)`.
 pub fn receipt(block: &BlockRecord, index: usize) -> Value {

@@ -423,11 +423,11 @@ pub fn matching_logs(chain: &Chain, filter: &Filter) -> Result<Vec<alloy_rpc_typ
         if !filter.matches_bloom(block.header.logs_bloom) {
             continue;
         }
-        for index in 0..block.transactions.len() {
-            for log in convert::logs(block, index) {
-                if filter.matches(&log.inner) {
-                    found.push(log);
-                }
+        let genesis = convert::genesis_logs(block);
+        let transactions = (0..block.transactions.len()).flat_map(|index| convert::logs(block, index));
+        for log in genesis.into_iter().chain(transactions) {
+            if filter.matches(&log.inner) {
+                found.push(log);
             }
         }
     }
