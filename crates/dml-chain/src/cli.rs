@@ -75,6 +75,7 @@ pub async fn run(args: NodeArgs) -> Result<(), ChainError> {
             .collect();
         (accounts, chain.contracts(), chain.chain_id(), chain.head_number())
     };
+    let governance = crate::GovernanceAddresses::at_genesis();
     if args.json {
         let info = json!({
             "rpc_url": node.http_url(),
@@ -83,6 +84,8 @@ pub async fn run(args: NodeArgs) -> Result<(), ChainError> {
             "head": head,
             "engine": contracts.engine,
             "token": contracts.token,
+            "governor": governance.governor,
+            "timelock": governance.timelock,
             "accounts": accounts.iter().map(|(address, key)| json!({ "address": address, "private_key": key })).collect::<Vec<_>>(),
         });
         println!("{info}");
@@ -91,6 +94,8 @@ pub async fn run(args: NodeArgs) -> Result<(), ChainError> {
         println!("JSON-RPC: {}  (WebSocket: {})", node.http_url(), node.ws_url());
         println!("engine:   {}", contracts.engine);
         println!("token:    {}", contracts.token);
+        println!("governor: {}", governance.governor);
+        println!("timelock: {}", governance.timelock);
         println!("dev accounts:");
         for (index, (address, key)) in accounts.iter().enumerate() {
             println!("  ({index}) {address}  {key}");
