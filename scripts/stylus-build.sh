@@ -15,7 +15,7 @@
 # target dir (…/stylus-wasm-target) and is never part of `cargo build --workspace`.
 #
 # Output: target wasm files in $DML_STYLUS_OUT (default <repo>/target/stylus),
-# named dml-engine.wasm and dml-token.wasm, and their sizes.
+# named as in PROGRAMS below, and their sizes.
 #
 # Contract addresses are compiled in (each contract must know the other's):
 # DML_ENGINE_ADDRESS and DML_TOKEN_ADDRESS, defaulting to the dev chain's.
@@ -82,8 +82,8 @@ toolchain_env() {
 }
 
 # The programs, as "<feature> <wasm name>": the engine's router (deployed at
-# the engine's address), its five facets (delegate-called by the router) and
-# the token.
+# the engine's address), its five facets and its genesis program (all
+# delegate-called by the router) and the token.
 PROGRAMS=(
     "engine-router dml-engine"
     "engine-govern dml-engine-govern"
@@ -91,6 +91,7 @@ PROGRAMS=(
     "engine-solve dml-engine-solve"
     "engine-settle dml-engine-settle"
     "engine-stake dml-engine-stake"
+    "engine-genesis dml-engine-genesis"
     "token-contract dml-token"
 )
 
@@ -104,9 +105,10 @@ build_program() {
 }
 
 # The harness's Python environment: wasmtime (runs the programs), pycryptodome
-# (keccak for the native_keccak256 hook), brotli (sizes as cargo-stylus counts them).
+# (keccak for the native_keccak256 hook), brotli (sizes as cargo-stylus counts
+# them), coincurve (libsecp256k1, for the ecrecover precompile; no dependencies).
 VENV=$CACHE/stylus-venv
-PY_PACKAGES=(wasmtime==50.0.1 pycryptodome==4.4.0 brotli==1.2.1)
+PY_PACKAGES=(wasmtime==50.0.1 pycryptodome==4.4.0 brotli==1.2.1 coincurve==21.0.0)
 python_env() {
     local stamp=$VENV/.complete
     if [[ -f $stamp ]] && [[ $(cat "$stamp") == "${PY_PACKAGES[*]}" ]]; then

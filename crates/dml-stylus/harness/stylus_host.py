@@ -7,7 +7,10 @@ flushed by `storage_flush_cache`, call frames whose writes and logs are undone
 when the frame reverts (as Nitro does), and real cross-contract calls between
 the programs, delegate calls included (the engine router runs its facets
 that way). It counts, per top-level call, the storage loads, the slots
-flushed, the logs and the cross-contract calls.
+flushed, the logs and the cross-contract calls. The chain id is the dev
+chain's (31337, part of the token's EIP-712 domain), and the `ecrecover`
+precompile at address 0x…01 answers calls as the EVM's does (libsecp256k1
+through coincurve), so signed permits and delegations verify as on chain.
 
 Protocol: one JSON object per line on stdin, one answer per line on stdout.
 
@@ -30,8 +33,9 @@ import json
 import os
 import sys
 
+from coincurve import PublicKey
 from Crypto.Hash import keccak
-from wasmtime import Engine, Func, FuncType, Linker, Module, Store, Trap, ValType, WasmtimeError
+from wasmtime import Engine, FuncType, Linker, Module, Store, Trap, ValType, WasmtimeError
 
 I32 = ValType.i32()
 I64 = ValType.i64()
@@ -39,12 +43,34 @@ ZERO32 = b"\x00" * 32
 # Nitro caps a call's depth; the DML programs nest at most three deep
 # (engine router, facet, token).
 MAX_DEPTH = 16
+# The dev chain's id: the programs read it for the token's EIP-712 domain.
+CHAIN_ID = 31337
+ECRECOVER_ADDRESS = (1).to_bytes(20, "big")
+# The order of secp256k1's group.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 def keccak256(data):
     h = keccak.new(digest_bits=256)
     h.update(bytes(data))
     return h.digest()
+
+
+def ecrecover(data):
+    """The EVM's ecrecover precompile: input (digest, v, r, s), each a 32-byte
+    word (zero-padded if short); output the signer's address as a word, or
+    nothing when v is not 27 or 28 or the signature recovers no key."""
+    data = bytes(data[:128]).ljust(128, b"\x00")
+    digest, v, r, s = data[:32], int.from_bytes(data[32:64], "big"), data[64:96], data[96:]
+    if v not in (27, 28):
+        return b""
+    if not all(0 < int.from_bytes(x, "big") < SECP256K1_N for x in (r, s)):
+        return b""
+    try:
+        key = PublicKey.from_signature_and_message(r + s + bytes([v - 27]), digest, hasher=None)
+    except ValueError:
+        return b""
+    return ZERO32[:12] + keccak256(key.format(compressed=False)[1:])[12:]
 
 
 class HostError(Exception):
@@ -172,7 +198,9 @@ class World:
             # Nitro persists the caller's cache before control leaves it.
             w.flush(frame)
             w.counts[counter] += 1
-            if delegate:
+            if to == ECRECOVER_ADDRESS and not delegate:
+                ok, output = True, ecrecover(calldata)
+            elif delegate:
                 # The callee's code runs as the caller: same storage, sender and value.
                 ok, output = w.invoke(frame.address, frame.sender, calldata, frame.is_static, code=to,
                                       value=frame.value)
@@ -205,7 +233,7 @@ class World:
              lambda caller: int(sum(f.address == w.frames[-1].address for f in w.frames) > 1))
         hook("block_number", [], [I64], lambda caller: w.block_number)
         hook("block_timestamp", [], [I64], lambda caller: w.timestamp)
-        hook("chain_id", [], [I64], lambda caller: 42170)
+        hook("chainid", [], [I64], lambda caller: CHAIN_ID)
         hook("evm_gas_left", [], [I64], lambda caller: 30_000_000)
         hook("evm_ink_left", [], [I64], lambda caller: 30_000_000 * 10_000)
         hook("pay_for_memory_grow", [I32], [], lambda caller, pages: None)

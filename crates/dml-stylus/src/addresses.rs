@@ -32,6 +32,15 @@ pub const FACET_PROGRAMS: [Address; 5] = [
     parse(option_env!("DML_FACET_STAKE_ADDRESS"), "00000000000000000000000000000000000d0e15"),
 ];
 
+/// Where the engine's genesis program is deployed (`DML_GENESIS_PROGRAM_ADDRESS`,
+/// default `0x…0d0e16`): the router delegate-calls it for
+/// [`dmlGenesis`](crate::IDmlStylusGenesis::dmlGenesisCall) alone. Genesis
+/// runs once, so its code (allocations, genesis models, the parameter
+/// checks) lives in a program of its own rather than in a facet that every
+/// later call pays to load.
+pub const GENESIS_PROGRAM: Address =
+    parse(option_env!("DML_GENESIS_PROGRAM_ADDRESS"), "00000000000000000000000000000000000d0e16");
+
 /// The one account allowed to run genesis on the engine contract (the
 /// deployer): the first dev account of the standard test mnemonic by default.
 pub const GENESIS_AUTHORITY: Address =

@@ -10,19 +10,26 @@ use dml_engine::{Contract, Log, Storage};
 
 use crate::{revert_data, Host, IDmlTokenBridge, CONTRACTS};
 
-/// Storage of the contract `own` running on `host`.
-pub(crate) struct HostStorage<'h, H: ?Sized> {
+/// Storage of the contract running on `host`: the engine if `ENGINE`, else
+/// the token. Which one is a compile-time choice so that the token program
+/// carries none of the bridge's client code (only the engine calls the bridge).
+pub(crate) struct HostStorage<'h, H: ?Sized, const ENGINE: bool> {
     host: &'h H,
-    own: Contract,
     /// Token slot writes made by an engine call, sent with the first bridge commit.
     token_writes: Vec<(U256, U256)>,
     /// The first thing that went wrong under the engine's feet; the call reverts with it.
     failure: Option<Vec<u8>>,
 }
 
-impl<'h, H: Host + ?Sized> HostStorage<'h, H> {
-    pub(crate) fn new(host: &'h H, own: Contract) -> Self {
-        Self { host, own, token_writes: Vec::new(), failure: None }
+/// The engine contract's storage (token slots through the bridge).
+pub(crate) type EngineStorage<'h, H> = HostStorage<'h, H, true>;
+
+impl<'h, H: Host + ?Sized, const ENGINE: bool> HostStorage<'h, H, ENGINE> {
+    /// The contract this storage belongs to.
+    const OWN: Contract = if ENGINE { Contract::Engine } else { Contract::Token };
+
+    pub(crate) fn new(host: &'h H) -> Self {
+        Self { host, token_writes: Vec::new(), failure: None }
     }
 
     fn fail(&mut self, data: Vec<u8>) {
@@ -44,13 +51,13 @@ impl<'h, H: Host + ?Sized> HostStorage<'h, H> {
     pub(crate) fn finish(mut self, logs: &[Log]) -> Result<(), Vec<u8>> {
         let mut index = 0;
         while index < logs.len() {
-            if logs[index].contract == self.own {
+            if logs[index].contract == Self::OWN {
                 let log = &logs[index];
                 self.host.raw_log(&log.topics, &log.data).map_err(revert_data)?;
                 index += 1;
             } else {
                 let end =
-                    logs[index..].iter().position(|log| log.contract == self.own).map_or(logs.len(), |n| index + n);
+                    logs[index..].iter().position(|log| log.contract == Self::OWN).map_or(logs.len(), |n| index + n);
                 self.commit_to_token(&logs[index..end])?;
                 index = end;
             }
@@ -62,7 +69,7 @@ impl<'h, H: Host + ?Sized> HostStorage<'h, H> {
     }
 
     fn commit_to_token(&mut self, logs: &[Log]) -> Result<(), Vec<u8>> {
-        if self.own != Contract::Engine {
+        if !ENGINE {
             return Err(revert_data("dml-stylus: the token emitted an engine log"));
         }
         let (slots, values) = core::mem::take(&mut self.token_writes).into_iter().unzip();
@@ -119,12 +126,12 @@ impl<'h, H: Host + ?Sized> HostStorage<'h, H> {
     }
 }
 
-impl<H: Host + ?Sized> Storage for HostStorage<'_, H> {
+impl<H: Host + ?Sized, const ENGINE: bool> Storage for HostStorage<'_, H, ENGINE> {
     fn load(&mut self, contract: Contract, slot: U256) -> U256 {
-        if contract == self.own {
+        if contract == Self::OWN {
             return U256::from_be_bytes(self.host.storage_load_bytes32(slot).0);
         }
-        if self.own == Contract::Token {
+        if !ENGINE {
             // Token calls never touch engine storage; refuse rather than guess.
             self.fail(revert_data("dml-stylus: a token call read engine storage"));
             return U256::ZERO;
@@ -169,10 +176,10 @@ impl<H: Host + ?Sized> Storage for HostStorage<'_, H> {
         if self.failure.is_some() {
             return;
         }
-        if contract == self.own {
+        if contract == Self::OWN {
             // SAFETY: the adapter holds no storage handles that could alias this slot.
             unsafe { self.host.storage_cache_bytes32(slot, B256::from(value)) };
-        } else if self.own == Contract::Engine {
+        } else if ENGINE {
             self.token_writes.push((slot, value));
         } else {
             self.fail(revert_data("dml-stylus: a token call wrote engine storage"));

@@ -6,32 +6,39 @@
 //! host access. It holds no protocol logic. Built for `wasm32-unknown-unknown`
 //! with one program feature (see `scripts/stylus-build.sh`) it becomes one
 //! deployable Stylus program; on the host it is an ordinary library whose
-//! entry points ([`engine_entry`], [`facet_entry`], [`router_entry`],
-//! [`token_entry`]) run over any [`Host`], such as stylus-sdk's `TestVM`.
+//! entry points ([`engine_entry`], [`facet_entry`], [`genesis_entry`],
+//! [`router_entry`], [`token_entry`]) run over any [`Host`], such as
+//! stylus-sdk's `TestVM`.
 //!
 //! The whole engine is about twice what one Stylus program may hold, so the
 //! engine's address runs a small router ([`router_entry`]) that
 //! delegate-calls one of five facet programs ([`facet_entry`] built for one
-//! [`facet`], at [`FACET_PROGRAMS`]) by the call's selector ([`route`]). A
-//! delegate call runs the facet on the router's storage with the caller's
-//! `msg.sender`, so the engine behaves as one contract.
+//! [`facet`], at [`FACET_PROGRAMS`]) by the call's selector ([`route`]), or
+//! for the one-time genesis the genesis program ([`genesis_entry`], at
+//! [`GENESIS_PROGRAM`]). A delegate call runs the program on the router's
+//! storage with the caller's `msg.sender`, so the engine behaves as one
+//! contract.
 //!
 //! Two contracts, as on the dev chain. The engine and the token keep their
 //! own addresses and their own account storage, slot for slot as
 //! `dml-chain` lays them out, so `eth_getStorageAt`, logs and ABI are the
 //! same on both hosts. A Stylus program may only write its own storage, so
-//! when an engine call reads or writes token slots (every DML transfer) the
+//! when an engine call reads or writes token slots (every DML transfer and
+//! mint, which also move votes) the
 //! engine contract makes real calls to the token contract through a small
 //! bridge ABI ([`IDmlTokenBridge`]) that only the engine may use: a static
 //! `engineLoad(slot)` per token slot read, and after the engine call has
 //! succeeded one `engineCommit` per run of token logs carrying the token slot
-//! writes and the token's `Transfer` logs, so the token emits them from its
-//! own address in the same order as on the dev chain.
+//! writes and the token's logs (`Transfer`, `DelegateVotesChanged`), so the
+//! token emits them from its own address in the same order as on the dev
+//! chain. The token's signed functions (`permit`, `delegateBySig`) recover
+//! signers through the chain's `ecrecover` precompile, as Solidity does.
 //!
 //! Each program knows the others' addresses at compile time
-//! ([`CONTRACTS`] and [`FACET_PROGRAMS`], from `DML_*_ADDRESS` settings, the
+//! ([`CONTRACTS`], [`FACET_PROGRAMS`] and [`GENESIS_PROGRAM`], from `DML_*_ADDRESS` settings, the
 //! dev chain's addresses by default) and refuses to run at any other address.
-//! Genesis is one call, [`IDmlStylusGenesis::dmlGenesisCall`], which only
+//! Genesis is one call, [`IDmlStylusGenesis::dmlGenesisCall`] (roles,
+//! parameters, allocations and models with their reward rates), which only
 //! [`GENESIS_AUTHORITY`] may make, once.
 //!
 //! ```
@@ -55,22 +62,23 @@ use alloc::{string::ToString, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolError};
-use dml_engine::{CallContext, CallError, Contract, Genesis, Parameters};
+use dml_engine::{CallContext, CallError, Contract, Genesis, GenesisModel, Parameters};
 pub use stylus_sdk::stylus_core::host::Host;
 
-pub use addresses::{CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY};
+pub use addresses::{CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY, GENESIS_PROGRAM};
 pub use dml_engine::facet;
 #[cfg(not(target_arch = "wasm32"))]
 pub use export_abi::solidity_interface;
-use host_storage::HostStorage;
+use host_storage::{EngineStorage, HostStorage};
 
 /// Return data of a call: `Ok` returns, `Err` reverts with that data.
 pub type ArbResult = Result<Vec<u8>, Vec<u8>>;
 
 alloy_sol_types::sol! {
     /// The token contract's side door for the engine contract: the engine's
-    /// calls read and write token slots (balances, supply) and the token
-    /// emits the resulting `Transfer` logs. Only the engine may call it.
+    /// calls read and write token slots (balances, supply, vote checkpoints)
+    /// and the token emits the resulting `Transfer` and `DelegateVotesChanged`
+    /// logs. Only the engine may call it.
     #[derive(Debug, PartialEq, Eq)]
     interface IDmlTokenBridge {
         /// Reads one slot of the token's storage.
@@ -83,7 +91,17 @@ alloy_sol_types::sol! {
     /// `dml_engine::genesis` writes on the dev chain.
     #[derive(Debug, PartialEq, Eq)]
     interface IDmlStylusGenesis {
-        /// `parameters` in the order of `dml_engine::Parameters`'s fields.
+        /// A model registered at genesis, as `registerModel(addr, fee, template)`
+        /// sent by `addr` registers it, then given its reward `rate` (1e18 = the full reward).
+        struct GenesisModel {
+            address addr;
+            uint256 fee;
+            uint256 rate;
+            bytes template;
+        }
+
+        /// `parameters` in the order of `dml_engine::Parameters`'s fields;
+        /// `models` registered in order, after the allocations.
         function dmlGenesis(
             address owner,
             address pauser,
@@ -92,7 +110,8 @@ alloy_sol_types::sol! {
             uint64 startTime,
             address[] calldata holders,
             uint256[] calldata amounts,
-            uint64[11] calldata parameters
+            uint64[11] calldata parameters,
+            GenesisModel[] calldata models
         ) external;
     }
 }
@@ -129,32 +148,47 @@ fn check_address<H: Host + ?Sized>(host: &H, expected: Address) -> Result<(), Ve
     }
 }
 
-/// One call to the engine with every facet in one program: the engine's ABI
-/// plus [`IDmlStylusGenesis`]. Token slots and token logs go through the token
-/// contract's [`IDmlTokenBridge`]. Too large to deploy as one Stylus program,
-/// it is the whole engine for native hosts such as stylus-sdk's `TestVM`.
+fn is_genesis(calldata: &[u8]) -> bool {
+    selector(calldata) == Some(IDmlStylusGenesis::dmlGenesisCall::SELECTOR)
+}
+
+/// One call to the engine with every facet and genesis in one program: the
+/// engine's ABI plus [`IDmlStylusGenesis`]. Token slots and token logs go
+/// through the token contract's [`IDmlTokenBridge`]. Too large to deploy as
+/// one Stylus program, it is the whole engine for native hosts such as
+/// stylus-sdk's `TestVM`.
 pub fn engine_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    if is_genesis(calldata) {
+        return genesis_entry(host, calldata);
+    }
     facet_entry::<{ facet::ALL }, H>(host, calldata)
 }
 
 /// One call to an engine facet program: the engine functions of the facets
 /// in `FACETS` (a [`facet`] mask), running on the engine's storage: the
 /// router delegate-calls it, so the host's contract address is the engine's.
-/// The [`facet::GOVERN`] facet also takes [`IDmlStylusGenesis`].
 pub fn facet_entry<const FACETS: u8, H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     check_address(host, CONTRACTS.engine)?;
-    if selector(calldata) == Some(IDmlStylusGenesis::dmlGenesisCall::SELECTOR) && FACETS & facet::GOVERN != 0 {
-        return genesis(host, calldata);
-    }
-    run_engine::<FACETS, H>(host, Contract::Engine, calldata)
+    run_engine::<FACETS, true, H>(host, calldata)
 }
 
-/// Runs one engine call as contract `own` on the host's storage: the
-/// return data, or the revert data of the engine's failure or of a failed
-/// bridge call; logs are emitted only after the call has succeeded.
-fn run_engine<const FACETS: u8, H: Host + ?Sized>(host: &H, own: Contract, calldata: &[u8]) -> ArbResult {
+/// One call to the genesis program, which the router delegate-calls for
+/// [`IDmlStylusGenesis`] and nothing else: it runs on the engine's storage.
+pub fn genesis_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+    check_address(host, CONTRACTS.engine)?;
+    if !is_genesis(calldata) {
+        return Err(revert_data("dml-stylus: the genesis program runs only dmlGenesis"));
+    }
+    genesis(host, calldata)
+}
+
+/// Runs one call to the engine (`ENGINE`) or the token on the host's
+/// storage: the return data, or the revert data of the engine's failure or of
+/// a failed bridge call; logs are emitted only after the call has succeeded.
+fn run_engine<const FACETS: u8, const ENGINE: bool, H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     let context = call_context(host);
-    let mut storage = HostStorage::new(host, own);
+    let own = if ENGINE { Contract::Engine } else { Contract::Token };
+    let mut storage = HostStorage::<H, ENGINE>::new(host);
     let result = dml_engine::call_facets::<FACETS, _>(&mut storage, &context, own, calldata);
     storage.check()?;
     match result {
@@ -167,34 +201,43 @@ fn run_engine<const FACETS: u8, H: Host + ?Sized>(host: &H, own: Contract, calld
 }
 
 /// The facet that serves a call to the engine address, by its selector:
-/// `None` for calldata without a known engine selector.
+/// `None` for calldata without a known engine function's selector
+/// (`dmlGenesis` included: the genesis program serves it, see [`program_for`]).
 pub fn route(calldata: &[u8]) -> Option<u8> {
     let selector = selector(calldata)?;
-    if selector == IDmlStylusGenesis::dmlGenesisCall::SELECTOR {
-        return Some(facet::GOVERN);
-    }
     Some(facet::of_selector(selector)).filter(|&facet| facet != 0)
 }
 
+/// The program the router delegate-calls for `calldata`: [`GENESIS_PROGRAM`]
+/// for `dmlGenesis`, else the facet program of [`route`], the govern facet's
+/// for calldata without a known selector.
+pub fn program_for(calldata: &[u8]) -> Address {
+    if is_genesis(calldata) {
+        return GENESIS_PROGRAM;
+    }
+    let facet = route(calldata).unwrap_or(facet::GOVERN);
+    FACET_PROGRAMS[facet.trailing_zeros() as usize]
+}
+
 /// One call to the engine's router program, the program deployed at the
-/// engine's address: it delegate-calls the facet program that serves the
-/// selector ([`FACET_PROGRAMS`]), which runs on the router's storage with the
-/// caller's `msg.sender`, and returns or reverts with what the facet gave.
+/// engine's address: it delegate-calls the program that serves the selector
+/// ([`program_for`]), which runs on the router's storage with the caller's
+/// `msg.sender`, and returns or reverts with what that program gave.
 /// Calldata without a known selector goes to the govern facet, so the
 /// engine itself refuses it, with the engine's reason (a call with value is
 /// "not payable" before its selector is looked at).
 pub fn router_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     check_address(host, CONTRACTS.engine)?;
-    let facet = route(calldata).unwrap_or(facet::GOVERN);
     // A delegate call to an address without code "succeeds" with no output,
-    // so before the one-time genesis the router checks that every facet is
-    // deployed where it was built to find it (program code cannot go away).
-    if selector(calldata) == Some(IDmlStylusGenesis::dmlGenesisCall::SELECTOR)
-        && FACET_PROGRAMS.iter().any(|program| host.code_size(*program) == 0)
+    // so before the one-time genesis the router checks that every facet and
+    // the genesis program are deployed where it was built to find them
+    // (program code cannot go away).
+    if is_genesis(calldata)
+        && FACET_PROGRAMS.iter().chain([&GENESIS_PROGRAM]).any(|program| host.code_size(*program) == 0)
     {
-        return Err(revert_data("dml-stylus: a facet program is missing at its built-in address"));
+        return Err(revert_data("dml-stylus: an engine program is missing at its built-in address"));
     }
-    let program = FACET_PROGRAMS[facet.trailing_zeros() as usize];
+    let program = program_for(calldata);
     let mut return_len = 0usize;
     // SAFETY: the pointers are valid for the lengths given; the router keeps
     // no storage of its own in the host's cache.
@@ -238,7 +281,7 @@ pub fn token_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
             Ok(Vec::new())
         }
         // No engine facet: a token program carries no engine code.
-        _ => run_engine::<0, H>(host, Contract::Token, calldata),
+        _ => run_engine::<0, false, H>(host, calldata),
     }
 }
 
@@ -279,11 +322,15 @@ fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
         start_time: call.startTime,
         timestamp: host.block_timestamp(),
         allocations: call.holders.into_iter().zip(call.amounts).collect(),
-        models: Vec::new(),
+        models: call
+            .models
+            .into_iter()
+            .map(|model| GenesisModel { addr: model.addr, fee: model.fee, rate: model.rate, template: model.template })
+            .collect(),
         parameters: Parameters::from_array(call.parameters),
         contracts: CONTRACTS,
     };
-    let mut storage = HostStorage::new(host, Contract::Engine);
+    let mut storage = EngineStorage::new(host);
     let result = dml_engine::genesis(&mut storage, &config);
     storage.check()?;
     match result {
@@ -307,6 +354,16 @@ pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
         holders: config.allocations.iter().map(|(holder, _)| *holder).collect(),
         amounts: config.allocations.iter().map(|(_, amount)| *amount).collect(),
         parameters: config.parameters.to_array(),
+        models: config
+            .models
+            .iter()
+            .map(|model| IDmlStylusGenesis::GenesisModel {
+                addr: model.addr,
+                fee: model.fee,
+                rate: model.rate,
+                template: model.template.clone(),
+            })
+            .collect(),
     }
     .abi_encode()
 }
@@ -322,6 +379,7 @@ pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
         feature = "engine-solve",
         feature = "engine-settle",
         feature = "engine-stake",
+        feature = "engine-genesis",
         feature = "token-contract"
     )
 ))]
@@ -332,6 +390,7 @@ mod program {
         + cfg!(feature = "engine-solve") as usize
         + cfg!(feature = "engine-settle") as usize
         + cfg!(feature = "engine-stake") as usize
+        + cfg!(feature = "engine-genesis") as usize
         + cfg!(feature = "token-contract") as usize;
     const _: () = assert!(PROGRAMS == 1, "build one program at a time: one `engine-*` or `token-contract` feature");
 
@@ -353,6 +412,8 @@ mod program {
         return crate::facet_entry::<{ crate::facet::SETTLE }, _>(&vm, &input);
         #[cfg(feature = "engine-stake")]
         return crate::facet_entry::<{ crate::facet::STAKE }, _>(&vm, &input);
+        #[cfg(feature = "engine-genesis")]
+        return crate::genesis_entry(&vm, &input);
         #[cfg(feature = "token-contract")]
         return crate::token_entry(&vm, &input);
     }

@@ -8,7 +8,8 @@
 mod support;
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::{SolCall, SolError, SolEvent};
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{eip712_domain, SolCall, SolError, SolEvent, SolStruct};
 use dml_engine::{Contract, Genesis, MemoryStorage, Parameters};
 use dml_primitives::{IDmlToken, IEngine, ONE_DML};
 use dml_stylus::{genesis_calldata, revert_data, ArbResult, IDmlTokenBridge, CONTRACTS, GENESIS_AUTHORITY};
@@ -42,7 +43,8 @@ struct Pair {
 }
 
 impl Pair {
-    fn new() -> Self {
+    /// The genesis of [`Pair::new`]: six holders of 10,000 DML, short windows.
+    fn config() -> Genesis {
         let mut config = Genesis::new(owner());
         config.treasury = treasury();
         config.start_time = START;
@@ -57,18 +59,31 @@ impl Pair {
         for i in 0..6 {
             config.allocations.push((account(i), dml(10_000)));
         }
-        let mut pair = Self { world: StylusWorld::new(), reference: MemoryStorage::new(), block: 1, time: START };
-        let expected_logs = dml_engine::genesis(&mut pair.reference, &config).expect("reference genesis");
-        let (result, logs) =
-            pair.world.call(Contract::Engine, GENESIS_AUTHORITY, &genesis_calldata(&config), pair.block, pair.time);
-        assert_eq!(result, Ok(Vec::new()), "genesis");
-        assert_eq!(logs, expected_logs.iter().map(ChainLog::of).collect::<Vec<_>>());
+        config.timestamp = START;
+        config
+    }
+
+    fn new() -> Self {
+        let (pair, logs) = Self::from_genesis(&Self::config());
         assert_eq!(logs.len(), 6, "one Transfer per allocation");
         assert!(logs
             .iter()
             .all(|log| log.address == CONTRACTS.token && log.topics[0] == IDmlToken::Transfer::SIGNATURE_HASH));
-        pair.assert_same_storage();
         pair
+    }
+
+    /// Both worlds after `config`'s genesis (run by the Stylus `dmlGenesis`
+    /// at `config.timestamp`), checked equal; the genesis logs.
+    fn from_genesis(config: &Genesis) -> (Self, Vec<ChainLog>) {
+        let mut pair =
+            Self { world: StylusWorld::new(), reference: MemoryStorage::new(), block: 1, time: config.timestamp };
+        let expected_logs = dml_engine::genesis(&mut pair.reference, config).expect("reference genesis");
+        let (result, logs) =
+            pair.world.call(Contract::Engine, GENESIS_AUTHORITY, &genesis_calldata(config), pair.block, pair.time);
+        assert_eq!(result, Ok(Vec::new()), "genesis");
+        assert_eq!(logs, expected_logs.iter().map(ChainLog::of).collect::<Vec<_>>());
+        pair.assert_same_storage();
+        (pair, logs)
     }
 
     fn assert_same_storage(&self) {
@@ -128,7 +143,9 @@ impl Pair {
         if holder == CONTRACTS.engine {
             self.world.slot(Contract::Token, U256::ZERO) >> 128
         } else {
-            self.world.slot(Contract::Token, dml_engine::address_slot(holder, U256::from(1u8)))
+            // The low 96 bits of the holder's word; the delegatee sits above them.
+            let word = self.world.slot(Contract::Token, dml_engine::address_slot(holder, U256::from(1u8)));
+            word & (U256::MAX >> 160)
         }
     }
 
@@ -401,14 +418,15 @@ fn export_abi_declares_every_function_and_event() {
 
 #[test]
 fn the_router_sends_each_selector_to_the_facet_that_runs_it() {
-    use dml_stylus::{facet, route, IDmlStylusGenesis, FACET_PROGRAMS};
+    use dml_stylus::{facet, program_for, route, IDmlStylusGenesis, FACET_PROGRAMS, GENESIS_PROGRAM};
     for selector in IEngine::IEngineCalls::SELECTORS {
         let facet = facet::of_selector(*selector);
         assert_eq!(route(selector), Some(facet), "{selector:02x?}");
         assert!(facet::EACH.contains(&facet));
     }
-    // Genesis runs in the govern facet; calldata with arguments routes by its selector.
-    assert_eq!(route(&IDmlStylusGenesis::dmlGenesisCall::SELECTOR), Some(facet::GOVERN));
+    // Genesis runs in its own program, no facet; calldata with arguments routes by its selector.
+    assert_eq!(route(&IDmlStylusGenesis::dmlGenesisCall::SELECTOR), None);
+    assert_eq!(program_for(&IDmlStylusGenesis::dmlGenesisCall::SELECTOR), GENESIS_PROGRAM);
     let submit = IEngine::submitTaskCall {
         version_: 0,
         owner_: account(1),
@@ -417,14 +435,143 @@ fn the_router_sends_each_selector_to_the_facet_that_runs_it() {
         input_: Default::default(),
     };
     assert_eq!(route(&submit.abi_encode()), Some(facet::TASKS));
-    // What the engine does not know, the router refuses itself.
+    assert_eq!(program_for(&submit.abi_encode()), FACET_PROGRAMS[1]);
+    // What the engine does not know goes to the govern facet, which refuses it.
     assert_eq!(route(&[0xde, 0xad, 0xbe, 0xef]), None);
+    assert_eq!(program_for(&[0xde, 0xad, 0xbe, 0xef]), FACET_PROGRAMS[0]);
     assert_eq!(route(&[0x01, 0x02]), None);
     assert_eq!(route(&IDmlTokenBridge::engineLoadCall::SELECTOR), None);
     assert_eq!(route(&IDmlToken::transferCall::SELECTOR), None);
-    // One program per facet, none at the engine's or the token's address.
-    for (index, program) in FACET_PROGRAMS.iter().enumerate() {
-        assert!(!FACET_PROGRAMS[..index].contains(program), "facet programs share an address");
+    // One program per facet and one for genesis, none at the engine's or the token's address.
+    let programs: Vec<Address> = FACET_PROGRAMS.iter().copied().chain([GENESIS_PROGRAM]).collect();
+    for (index, program) in programs.iter().enumerate() {
+        assert!(!programs[..index].contains(program), "engine programs share an address");
         assert!(*program != CONTRACTS.engine && *program != CONTRACTS.token);
     }
+}
+
+#[test]
+fn genesis_registers_models_with_their_rates() {
+    use dml_engine::GenesisModel;
+    let mut config = Pair::config();
+    let template = br#"{"name":"genesis","input":{}}"#.to_vec();
+    config.models = vec![
+        GenesisModel { addr: account(5), fee: ONE_DML / U256::from(10u8), rate: ONE_DML, template: template.into() },
+        GenesisModel { addr: account(4), fee: U256::ZERO, rate: U256::ZERO, template: br#"{"n":2}"#.to_vec().into() },
+    ];
+    let (mut p, logs) = Pair::from_genesis(&config);
+    let engine_topics: Vec<B256> =
+        logs.iter().filter(|log| log.address == CONTRACTS.engine).map(|log| log.topics[0]).collect();
+    let registered = IEngine::ModelRegistered::SIGNATURE_HASH;
+    let rated = IEngine::SolutionMineableRateChange::SIGNATURE_HASH;
+    assert_eq!(engine_topics, [registered, rated, registered, rated], "each model registered, then its rate");
+    let model = logs.iter().find(|log| log.topics[0] == registered).unwrap().topics[1];
+    let (record, _) = p.engine(account(0), IEngine::modelsCall { model });
+    assert_eq!((record.addr, record.fee, record.rate), (account(5), ONE_DML / U256::from(10u8), ONE_DML));
+    // The id is the one `registerModel` gives the same model from the same sender.
+    let again = IEngine::registerModelCall {
+        addr_: account(5),
+        fee_: config.models[0].fee,
+        template_: config.models[0].template.clone(),
+    };
+    assert_eq!(p.reverts(account(5), Contract::Engine, again), "model already registered");
+}
+
+#[test]
+fn the_genesis_program_runs_only_genesis() {
+    let world = StylusWorld::new();
+    let vm = world.vm(Contract::Engine);
+    vm.set_sender(GENESIS_AUTHORITY);
+    let result = dml_stylus::genesis_entry(vm, &IEngine::ownerCall {}.abi_encode());
+    assert_eq!(result, Err(revert_data("dml-stylus: the genesis program runs only dmlGenesis")));
+    // And no facet program takes genesis: it is not an engine function.
+    let result = dml_stylus::facet_entry::<{ dml_stylus::facet::ALL }, _>(vm, &genesis_calldata(&Pair::config()));
+    assert_eq!(result, Err(revert_data("unknown function selector")));
+    assert!(world.slots(Contract::Engine).is_empty());
+}
+
+/// Signs an EIP-712 message for the token's domain on the dev chain's id.
+fn sign_for_token(signer: &PrivateKeySigner, message: &impl SolStruct) -> (u8, B256, B256) {
+    let domain = eip712_domain! {
+        name: "DML",
+        version: "1",
+        chain_id: dml_primitives::DEV_CHAIN_ID,
+        verifying_contract: CONTRACTS.token,
+    };
+    let digest = message.eip712_signing_hash(&domain);
+    let (signature, recovery) = signer.credential().sign_prehash_recoverable(digest.as_slice()).expect("signs");
+    let bytes = signature.to_bytes();
+    (27 + recovery.to_byte(), B256::from_slice(&bytes[..32]), B256::from_slice(&bytes[32..]))
+}
+
+#[test]
+fn votes_permits_and_signed_delegations_through_the_adapter() {
+    use dml_primitives::{Delegation, Permit};
+    let mut p = Pair::new();
+    let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).expect("a key");
+    let holder = signer.address();
+    let token = Contract::Token;
+    p.ok(account(0), token, IDmlToken::transferCall { to: holder, amount: dml(100) });
+
+    // The holder delegates by signature to account 1; account 2 relays it.
+    let delegation = Delegation { delegatee: account(1), nonce: U256::ZERO, expiry: U256::from(p.time + 1_000) };
+    let (v, r, s) = sign_for_token(&signer, &delegation);
+    let by_sig = |v: u8| IDmlToken::delegateBySigCall {
+        delegatee: delegation.delegatee,
+        nonce: delegation.nonce,
+        expiry: delegation.expiry,
+        v,
+        r,
+        s,
+    };
+    // A `v` the precompile refuses: it answers nothing, and the token reverts with OZ's error.
+    let (result, _) = p.send(account(2), token, by_sig(29).abi_encode());
+    assert_eq!(result, Err(IDmlToken::ECDSAInvalidSignature {}.abi_encode()));
+    let (_, logs) = p.ok(account(2), token, by_sig(v));
+    assert_eq!(
+        logs.iter().map(|log| log.topics[0]).collect::<Vec<_>>(),
+        [IDmlToken::DelegateChanged::SIGNATURE_HASH, IDmlToken::DelegateVotesChanged::SIGNATURE_HASH]
+    );
+    assert_eq!(logs[0].topics[1], holder.into_word(), "the signer delegates");
+    let (result, _) = p.send(account(2), token, by_sig(v).abi_encode());
+    let replay = IDmlToken::InvalidAccountNonce { account: holder, currentNonce: U256::from(1u8) };
+    assert_eq!(result, Err(replay.abi_encode()), "a signature works once");
+    let (votes, _) = p.ok(account(0), token, IDmlToken::getVotesCall { account: account(1) });
+    assert_eq!(votes, dml(100));
+
+    // A permit from the holder to account 3, relayed by account 3 itself.
+    let permit = Permit {
+        owner: holder,
+        spender: account(3),
+        value: dml(7),
+        nonce: U256::from(1u8),
+        deadline: U256::from(p.time + 1_000),
+    };
+    let (v, r, s) = sign_for_token(&signer, &permit);
+    let call = IDmlToken::permitCall {
+        owner: permit.owner,
+        spender: permit.spender,
+        value: permit.value,
+        deadline: permit.deadline,
+        v,
+        r,
+        s,
+    };
+    p.ok(account(3), token, call);
+    p.ok(account(3), token, IDmlToken::transferFromCall { from: holder, to: account(3), amount: dml(7) });
+    assert_eq!(p.balance(holder), dml(93), "the balance, below the delegatee in the same slot");
+
+    // The transfer moved account 1's votes; the past stays as it was.
+    let before = p.time;
+    p.wait(10);
+    let (votes, _) = p.ok(account(0), token, IDmlToken::getVotesCall { account: account(1) });
+    assert_eq!(votes, dml(93));
+    let (count, _) = p.ok(account(0), token, IDmlToken::numCheckpointsCall { account: account(1) });
+    assert_eq!(count, 2);
+    let past = IDmlToken::getPastVotesCall { account: account(1), timepoint: U256::from(before - 4) };
+    assert_eq!(p.ok(account(0), token, past).0, dml(100));
+    let (delegatee, _) = p.ok(account(0), token, IDmlToken::delegatesCall { account: holder });
+    assert_eq!(delegatee, account(1));
+    let (nonce, _) = p.ok(account(0), token, IDmlToken::noncesCall { owner: holder });
+    assert_eq!(nonce, U256::from(2u8));
 }

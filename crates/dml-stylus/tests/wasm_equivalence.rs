@@ -2,7 +2,10 @@
 //! sequences, through the wasm under a Stylus host (Python wasmtime, over
 //! in-memory slots) and through `dml_chain::Chain` as signed transactions,
 //! give identical return data (or revert data), identical logs and identical
-//! storage slots in both contracts.
+//! storage slots in both contracts. So do the engine's own property-test
+//! sequences, scripted refusals and genesis guards, and scripted calls to
+//! every vote, permit and signed-delegation function of the token
+//! (`wasm_equivalence/token_votes.rs`).
 //!
 //! Needs `scripts/stylus-build.sh` to have built the wasm and the harness's
 //! Python environment, so the tests are `#[ignore]`d in the workspace run;
@@ -14,6 +17,8 @@
 mod equivalence;
 #[path = "../../dml-engine/tests/ops/mod.rs"]
 mod ops;
+#[path = "wasm_equivalence/token_votes.rs"]
+mod token_votes;
 
 use std::collections::BTreeMap;
 
@@ -83,6 +88,9 @@ fn wasm_contracts_match_the_dev_chain_over_random_sequences() {
         "retractTask",
         "transfer",
         "validatorWithdraw",
+        "delegate",
+        "getPastVotes",
+        "checkpoints",
     ] {
         assert!(succeeded.get(kind).copied().unwrap_or(0) > 0, "no successful {kind} in {total} calls: {succeeded:?}");
     }
@@ -109,23 +117,33 @@ fn the_programs_import_only_vm_hooks() {
 
 #[test]
 #[ignore = "needs the built wasm: scripts/stylus-build.sh test"]
-fn the_router_refuses_genesis_until_every_facet_is_deployed() {
-    use dml_stylus::{revert_data, CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY};
+fn the_router_refuses_genesis_until_every_engine_program_is_deployed() {
+    use dml_stylus::{revert_data, CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY, GENESIS_PROGRAM};
     let Some(tools) = Tools::require("router genesis guard") else { return };
     let mut harness = Harness::start(tools);
     let genesis = Pair::genesis_calldata();
-    harness.remove(FACET_PROGRAMS[3]);
-    let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
-    assert!(!result.ok, "genesis with a facet missing must revert");
-    assert_eq!(result.output.as_ref(), revert_data("dml-stylus: a facet program is missing at its built-in address"));
-    assert!(harness.storage(CONTRACTS.engine).is_empty() && harness.storage(CONTRACTS.token).is_empty());
-    // With every program in place the same call succeeds.
+    let time = equivalence::GENESIS_TIME;
+    for missing in [FACET_PROGRAMS[3], GENESIS_PROGRAM] {
+        harness.reset();
+        harness.remove(missing);
+        let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, time);
+        assert!(!result.ok, "genesis with {missing} missing must revert");
+        let expected = revert_data("dml-stylus: an engine program is missing at its built-in address");
+        assert_eq!(result.output.as_ref(), expected);
+        assert!(harness.storage(CONTRACTS.engine).is_empty() && harness.storage(CONTRACTS.token).is_empty());
+    }
+    // With every program in place the same call succeeds, once.
     harness.reset();
-    let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
+    let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, time);
     assert!(result.ok, "{result:?}");
-    // A facet called directly (not through the router) refuses: it runs only as the engine.
-    let (result, _) = harness.call(FACET_PROGRAMS[0], GENESIS_AUTHORITY, &genesis, 0, equivalence::GENESIS_TIME);
-    assert_eq!(result.output.as_ref(), revert_data("dml-stylus: contract built for another address"));
+    let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 1, time + 1);
+    assert_eq!(result.output.as_ref(), revert_data("dml-stylus: genesis already ran"));
+    // A facet or the genesis program called directly (not through the
+    // router) refuses: each runs only as the engine.
+    for program in [FACET_PROGRAMS[0], GENESIS_PROGRAM] {
+        let (result, _) = harness.call(program, GENESIS_AUTHORITY, &genesis, 1, time + 1);
+        assert_eq!(result.output.as_ref(), revert_data("dml-stylus: contract built for another address"));
+    }
 }
 
 /// The engine's property-test operations run on both worlds at once: every

@@ -1,7 +1,8 @@
 //! Random call sequences over the engine's and token's ABI, in the spirit of
 //! `dml-engine`'s property tests: many senders, tasks solved, claimed,
-//! retracted and contested, stakes moving, ERC-20 traffic, views, time jumps
-//! and garbage calldata. The generator steers by what the reference world
+//! retracted and contested, stakes moving, ERC-20 traffic, delegations (so
+//! transfers and mints move votes), views (vote look-ups in the past and the
+//! future included), time jumps and garbage calldata. The generator steers by what the reference world
 //! (the dev chain) reported: task ids come from its `TaskSubmitted` logs.
 
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -9,7 +10,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use dml_engine::Contract;
 use dml_primitives::{IDmlToken, IEngine, ONE_DML};
 
-use super::WINDOW;
+use super::{GENESIS_TIME, WINDOW};
 
 /// SplitMix64: small, seedable, reproducible.
 pub struct Rng(u64);
@@ -88,6 +89,9 @@ pub struct Generator {
     /// A commitment signalled and the solution to reveal next: (solver, task, cid).
     pending_reveal: Option<(usize, B256, Bytes)>,
     queued: Vec<GeneratedCall>,
+    /// The time of the last call handed out (the worlds add each call's
+    /// `seconds`, at least 1), for look-ups into the past.
+    clock: u64,
 }
 
 impl Generator {
@@ -100,6 +104,7 @@ impl Generator {
             solved: Vec::new(),
             pending_reveal: None,
             queued: Vec::new(),
+            clock: GENESIS_TIME,
         }
     }
 
@@ -130,6 +135,13 @@ impl Generator {
                 IEngine::validatorDepositCall { validator_: self.addresses[actor], amount_: amount },
             ));
         }
+        // Half the actors vote from the start, for themselves or another.
+        for actor in ACTORS.into_iter().step_by(2) {
+            let other = self.actor();
+            let delegatee = self.addresses[other];
+            calls.push(token(actor, IDmlToken::delegateCall { delegatee }));
+        }
+        self.clock += calls.len() as u64;
         calls
     }
 
@@ -215,15 +227,18 @@ impl Generator {
 
     /// The next call.
     pub fn next_call(&mut self) -> GeneratedCall {
-        if !self.queued.is_empty() {
-            return self.queued.remove(0);
-        }
-        let mut generated = self.fresh_call();
-        generated.seconds = match self.rng.below(10) {
-            0 => WINDOW + 1 + self.rng.below(WINDOW),
-            1 | 2 => 5 + self.rng.below(40),
-            _ => 1 + self.rng.below(3),
+        let generated = if self.queued.is_empty() {
+            let mut generated = self.fresh_call();
+            generated.seconds = match self.rng.below(10) {
+                0 => WINDOW + 1 + self.rng.below(WINDOW),
+                1 | 2 => 5 + self.rng.below(40),
+                _ => 1 + self.rng.below(3),
+            };
+            generated
+        } else {
+            self.queued.remove(0)
         };
+        self.clock += generated.seconds.max(1);
         generated
     }
 
@@ -314,7 +329,16 @@ impl Generator {
                 let support = self.rng.chance(50);
                 engine(actor, IEngine::signalSupportCall { model_: model, support_: support })
             }
-            78..=91 => self.view(actor),
+            78..=88 => self.view(actor),
+            89..=91 => {
+                // To another actor, to oneself, or away (to nobody).
+                let delegatee = match self.rng.below(4) {
+                    0 => Address::ZERO,
+                    1 => actor_address,
+                    _ => other_address,
+                };
+                token(actor, IDmlToken::delegateCall { delegatee })
+            }
             92..=93 => {
                 let paused = self.rng.chance(50);
                 engine(if self.rng.chance(80) { OWNER } else { actor }, IEngine::setPausedCall { paused_: paused })
@@ -331,7 +355,23 @@ impl Generator {
         let who = self.actor();
         let address = self.addresses[who];
         let task = self.task();
-        match self.rng.below(12) {
+        match self.rng.below(18) {
+            12 => token(actor, IDmlToken::getVotesCall { account: address }),
+            13 => {
+                let timepoint = self.timepoint();
+                token(actor, IDmlToken::getPastVotesCall { account: address, timepoint })
+            }
+            14 => {
+                let timepoint = self.timepoint();
+                token(actor, IDmlToken::getPastTotalSupplyCall { timepoint })
+            }
+            15 => token(actor, IDmlToken::numCheckpointsCall { account: address }),
+            16 => {
+                // Mostly in range, sometimes one past the end (Solidity's array panic).
+                let pos = self.rng.below(4) as u32;
+                token(actor, IDmlToken::checkpointsCall { account: address, pos })
+            }
+            17 => token(actor, IDmlToken::delegatesCall { account: address }),
             0 => token(actor, IDmlToken::balanceOfCall { account: address }),
             1 => token(actor, IDmlToken::totalSupplyCall {}),
             2 => engine(actor, IEngine::tasksCall { taskid: task }),
@@ -354,6 +394,18 @@ impl Generator {
                 engine(actor, IEngine::modelsCall { model })
             }
         }
+    }
+
+    /// A time to look votes up at: mostly in the past (genesis included),
+    /// sometimes the clock of the call itself or later, which is refused.
+    fn timepoint(&mut self) -> U256 {
+        // The call runs at least a second after the last one.
+        let clock = self.clock + 1;
+        U256::from(match self.rng.below(10) {
+            0 => clock + self.rng.below(3),
+            1 => GENESIS_TIME,
+            _ => GENESIS_TIME + self.rng.below(clock - GENESIS_TIME),
+        })
     }
 
     fn garbage(&mut self, actor: usize) -> GeneratedCall {

@@ -21,8 +21,9 @@ use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
 use dml_chain::{chain::decode_signed, Chain, GenesisConfig};
-use dml_engine::{Contract, Genesis};
-use dml_stylus::{genesis_calldata, CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY};
+use dml_engine::{Contract, Genesis, GenesisModel};
+use dml_primitives::ONE_DML;
+use dml_stylus::{genesis_calldata, CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY, GENESIS_PROGRAM};
 use serde_json::{json, Value};
 
 /// Gas limit of every generated transaction.
@@ -43,6 +44,8 @@ pub struct Tools {
     pub engine_wasm: PathBuf,
     /// The engine's facets, in `facet::EACH` order (at `FACET_PROGRAMS`).
     pub facet_wasm: Vec<PathBuf>,
+    /// The engine's genesis program (at `GENESIS_PROGRAM`).
+    pub genesis_wasm: PathBuf,
     pub token_wasm: PathBuf,
     pub harness: PathBuf,
 }
@@ -65,6 +68,7 @@ impl Tools {
             python,
             engine_wasm: wasm_dir.join("dml-engine.wasm"),
             facet_wasm: FACET_NAMES.iter().map(|name| wasm_dir.join(format!("dml-engine-{name}.wasm"))).collect(),
+            genesis_wasm: wasm_dir.join("dml-engine-genesis.wasm"),
             token_wasm: wasm_dir.join("dml-token.wasm"),
             harness: Path::new(env!("CARGO_MANIFEST_DIR")).join("harness/stylus_host.py"),
         };
@@ -76,10 +80,11 @@ impl Tools {
         Ok(tools)
     }
 
-    /// Every program with its address: the router, the facets, the token.
+    /// Every program with its address: the router, the facets, the genesis program, the token.
     pub fn programs(&self) -> Vec<(Address, PathBuf)> {
         let mut programs = vec![(CONTRACTS.engine, self.engine_wasm.clone())];
         programs.extend(FACET_PROGRAMS.iter().copied().zip(self.facet_wasm.iter().cloned()));
+        programs.push((GENESIS_PROGRAM, self.genesis_wasm.clone()));
         programs.push((CONTRACTS.token, self.token_wasm.clone()));
         programs
     }
@@ -263,9 +268,33 @@ pub struct DevChain {
     nonces: HashMap<Address, u64>,
 }
 
-/// The dev chain's genesis used by both worlds: short windows, ten funded dev accounts.
+/// The dev chain's genesis used by both worlds: short windows, ten funded dev
+/// accounts, two models registered at genesis (one with a reward rate).
+///
+/// The engine's owner, pause guardian and treasury are dev account 0 (the
+/// wasm's genesis authority), named explicitly: left out, the dev chain hands
+/// owner and treasury to its governance timelock, which the wasm world has
+/// not got. The dev chain's governance contracts live at their own addresses
+/// and never touch engine or token storage, so the worlds stay comparable.
 pub fn genesis_config() -> GenesisConfig {
     let mut config = GenesisConfig { timestamp: Some(GENESIS_TIME), ..GenesisConfig::default() };
+    config.engine.owner = Some(GENESIS_AUTHORITY);
+    config.engine.pauser = Some(GENESIS_AUTHORITY);
+    config.engine.treasury = Some(GENESIS_AUTHORITY);
+    config.models = vec![
+        dml_chain::GenesisModel {
+            addr: None,
+            fee: ONE_DML / U256::from(10u8),
+            rate: ONE_DML,
+            template: r#"{"name":"genesis-rewarded"}"#.into(),
+        },
+        dml_chain::GenesisModel {
+            addr: Some(GENESIS_MODEL_ADDR),
+            fee: U256::ZERO,
+            rate: U256::ZERO,
+            template: r#"{"name":"genesis-free","input":{}}"#.into(),
+        },
+    ];
     config.engine.min_claim_solution_time = WINDOW;
     config.engine.min_retraction_wait_time = WINDOW;
     config.engine.min_contestation_vote_period_time = WINDOW;
@@ -273,21 +302,36 @@ pub fn genesis_config() -> GenesisConfig {
     config
 }
 
-/// The engine genesis the dev chain derives from `config` (see `dml_chain::chain::build_genesis`).
+/// The registrant of the second genesis model: an address without a key.
+pub const GENESIS_MODEL_ADDR: Address = Address::repeat_byte(0x3d);
+
+/// The engine genesis the dev chain derives from `config` (see
+/// `dml_chain::chain::build_genesis`), for a `config` that names the
+/// engine's roles (as [`genesis_config`] does).
 pub fn engine_genesis(config: &GenesisConfig, signers: &[PrivateKeySigner]) -> Genesis {
-    let owner = config.engine.owner.unwrap_or(signers[0].address());
-    let dml = U256::from(config.dev_account_dml) * dml_primitives::ONE_DML;
+    let role = |role: Option<Address>| role.expect("the equivalence genesis names every engine role");
+    let dml = U256::from(config.dev_account_dml) * ONE_DML;
     let mut allocations: Vec<(Address, U256)> = signers.iter().map(|s| (s.address(), dml)).collect();
     allocations.extend(config.allocations.iter().filter(|a| !a.dml.is_zero()).map(|a| (a.address, a.dml)));
+    let models = config
+        .models
+        .iter()
+        .map(|model| GenesisModel {
+            addr: model.addr.unwrap_or(signers[0].address()),
+            fee: model.fee,
+            rate: model.rate,
+            template: model.template.clone().into_bytes().into(),
+        })
+        .collect();
     Genesis {
-        owner,
-        pauser: config.engine.pauser.unwrap_or(owner),
-        treasury: config.engine.treasury.unwrap_or(owner),
+        owner: role(config.engine.owner),
+        pauser: role(config.engine.pauser),
+        treasury: role(config.engine.treasury),
         liquidity_pool: config.engine.liquidity_pool,
         start_time: config.engine.start_time.unwrap_or(GENESIS_TIME),
         timestamp: GENESIS_TIME,
         allocations,
-        models: Vec::new(),
+        models,
         parameters: config.engine.parameters(),
         contracts: CONTRACTS,
     }

@@ -1,15 +1,18 @@
 //! Two Stylus contracts on stylus-sdk's `TestVM`: one `TestVM` per contract
 //! (its own storage, sender, block and logs), and a thin host wrapper that
-//! routes the engine's calls to the token contract into the token's `TestVM`.
-//! The wrapper exists because `TestVM` only mocks fixed call results (and
-//! keeps one return-data buffer for all of them); every other host function
-//! is `TestVM`'s own.
+//! routes the engine's calls to the token contract into the token's `TestVM`
+//! and answers static calls to the `ecrecover` precompile (address 1) as the
+//! EVM does. The wrapper exists because `TestVM` only mocks fixed call
+//! results (and keeps one return-data buffer for all of them); every other
+//! host function is `TestVM`'s own. Both run on the dev chain's chain id, as
+//! the reference engine's `CallContext::new` does.
 #![allow(dead_code)]
 
 use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 
 use alloy_primitives::{Address, B256, U256};
 use dml_engine::{Contract, Log};
+use dml_primitives::DEV_CHAIN_ID;
 use dml_stylus::{engine_entry, token_entry, ArbResult, CONTRACTS};
 use stylus_sdk::{
     stylus_core::{
@@ -63,8 +66,10 @@ impl StylusWorld {
     pub fn new() -> Self {
         let engine = TestVM::new();
         engine.set_contract_address(CONTRACTS.engine);
+        engine.set_chain_id(DEV_CHAIN_ID);
         let token = TestVM::new();
         token.set_contract_address(CONTRACTS.token);
+        token.set_chain_id(DEV_CHAIN_ID);
         Self { shared: Rc::new(Shared { engine, token, logs: RefCell::new(Vec::new()) }) }
     }
 
@@ -148,12 +153,36 @@ struct Routed {
     return_data: Rc<RefCell<Vec<u8>>>,
 }
 
+/// The `ecrecover` precompile: (digest, v, r, s) as 32-byte words in, the
+/// signer as a word out, or nothing for a `v` other than 27 or 28 or a
+/// signature that recovers no key.
+pub fn ecrecover_precompile(input: &[u8]) -> Vec<u8> {
+    let mut words = [0u8; 128];
+    let used = input.len().min(128);
+    words[..used].copy_from_slice(&input[..used]);
+    let v = U256::from_be_slice(&words[32..64]);
+    if v != U256::from(27u8) && v != U256::from(28u8) {
+        return Vec::new();
+    }
+    let word = |at: usize| B256::from_slice(&words[at..at + 32]);
+    match dml_engine::ecrecover_k256(word(0), v.to::<u8>(), word(64), word(96)) {
+        Some(signer) => signer.into_word().to_vec(),
+        None => Vec::new(),
+    }
+}
+
 impl Routed {
     fn route(&self, to: *const u8, data: *const u8, data_len: usize, outs_len: &mut usize) -> u8 {
         // SAFETY: the adapter passes a 20-byte address and a calldata buffer of `data_len` bytes.
         let (to, data) = unsafe {
             (Address::from_slice(std::slice::from_raw_parts(to, 20)), std::slice::from_raw_parts(data, data_len))
         };
+        if to == Address::with_last_byte(1) {
+            let output = ecrecover_precompile(data);
+            *outs_len = output.len();
+            *self.return_data.borrow_mut() = output;
+            return 0;
+        }
         let target = if to == CONTRACTS.token {
             Contract::Token
         } else if to == CONTRACTS.engine {
