@@ -3,9 +3,9 @@
 //! amounts, revert decoding, keystore lookup and verified gateway fetches.
 //!
 //! The client speaks only Ethereum JSON-RPC and the content API/gateway, so
-//! it works against the dev chain and a real L2 deployment alike: the engine
-//! and token addresses come from the chain's `dml_getContracts` when it
-//! answers, else from the `engine`/`token` settings.
+//! it works against the dev chain and a real L2 deployment alike: the engine,
+//! token and governor addresses come from the chain's `dml_getContracts` when
+//! it answers, else from the `engine`/`token`/`governor` settings.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -62,6 +62,9 @@ pub struct ClientArgs {
     /// DML token address [default: from the chain, else engine.baseToken()]
     #[arg(long, env = "DML_TOKEN", value_name = "ADDRESS")]
     pub token: Option<Address>,
+    /// Governor address (`dml gov`), for chains whose `dml_getContracts` does not name one.
+    #[arg(long, env = "DML_GOVERNOR", value_name = "ADDRESS")]
+    pub governor: Option<Address>,
     /// First block to scan for engine events (the engine's deployment block) [default: 0]
     #[arg(long, env = "DML_FROM_BLOCK", value_name = "BLOCK")]
     pub from_block: Option<u64>,
@@ -91,6 +94,7 @@ impl ClientArgs {
             password_file: self.password_file.clone(),
             engine: self.engine,
             token: self.token,
+            governor: self.governor,
             from_block: self.from_block,
             private_key: self.private_key.clone(),
         };
@@ -198,13 +202,17 @@ pub fn amount_arg(text: &str) -> Result<U256, String> {
 // ---------------------------------------------------------------------------
 
 /// A readable message for revert data: the `Error(string)` reason, a
-/// `Panic(uint256)` code, or the raw bytes.
+/// `Panic(uint256)` code, the sentence for a custom error of the governor, the
+/// timelock or the token (`dml_governance::decode_revert`), or the raw bytes.
 pub fn decode_revert(data: &[u8]) -> String {
     if let Ok(reason) = RevertReason::abi_decode(data) {
         return reason.reason;
     }
     if let Ok(panic) = alloy_sol_types::Panic::abi_decode(data) {
         return format!("panic code {}", panic.code);
+    }
+    if let Some(sentence) = dml_governance::decode_revert(data) {
+        return sentence;
     }
     if data.is_empty() {
         "reverted without a reason".into()
@@ -375,6 +383,8 @@ pub struct Client {
     pub engine: Address,
     /// The DML token contract.
     pub token: Address,
+    /// The governor, when the chain or the settings name one.
+    pub governor: Option<Address>,
     http: reqwest::Client,
 }
 
@@ -393,7 +403,7 @@ impl Client {
             .await
             .map_err(|error| anyhow!("cannot reach the JSON-RPC endpoint {}: {error}", settings.rpc_url))?;
         tracing::debug!(chain_id, rpc = %settings.rpc_url, "connected");
-        let (engine, token) = discover_contracts(&provider, &settings).await?;
+        let Contracts { engine, token, governor } = discover_contracts(&provider, &settings).await?;
         let http =
             reqwest::Client::builder().timeout(Duration::from_secs(60)).build().context("building the HTTP client")?;
         Ok(Client {
@@ -405,6 +415,7 @@ impl Client {
             wallet: tokio::sync::OnceCell::new(),
             engine,
             token,
+            governor,
             http,
         })
     }
@@ -494,18 +505,27 @@ impl Client {
             .await
             .map_err(|error| anyhow!("{what}: no receipt for transaction {hash}: {error}"))?;
         if !receipt.status() {
-            // Replay it against the state it ran on to learn why.
-            let block = receipt.block_number.map(|number| number.saturating_sub(1));
-            let reason = match block {
-                Some(block) => match self.provider.call(request).block(block.into()).await {
-                    Err(error) => describe_rpc_error(&error),
-                    Ok(_) => "out of gas or state changed".into(),
-                },
+            let reason = match receipt.block_number {
+                Some(block) => self.replay_revert(request, block).await,
                 None => "unknown reason".into(),
             };
             bail!("{what} reverted in transaction {hash}: {reason}");
         }
         Ok(receipt)
+    }
+
+    /// Why a transaction mined in `block` reverted, learned by running it
+    /// again: first on the parent block's state (the state it ran on, but for
+    /// transactions before it in its block), then on its own block's, whose
+    /// timestamp reproduces a refusal that depends on the time (a vote mined
+    /// just after its deadline).
+    async fn replay_revert(&self, request: TransactionRequest, block: u64) -> String {
+        for at in [block.saturating_sub(1), block] {
+            if let Err(error) = self.provider.call(request.clone()).block(at.into()).await {
+                return describe_rpc_error(&error);
+            }
+        }
+        "out of gas or state changed".into()
     }
 
     /// The engine's logs matching `filter` from the configured first block to
@@ -517,11 +537,23 @@ impl Client {
 
     /// The engine's logs matching `filter` in blocks `from..=to`.
     pub async fn engine_logs_between(&self, filter: Filter, from: u64, to: u64) -> anyhow::Result<Vec<Log>> {
+        self.logs_between(self.engine, filter, from, to).await
+    }
+
+    /// The logs of contract `emitter` matching `filter` from the configured
+    /// first block to the head, fetched in chunks.
+    pub async fn contract_logs(&self, emitter: Address, filter: Filter) -> anyhow::Result<Vec<Log>> {
+        let head = self.provider.get_block_number().await.map_err(|e| anyhow!("eth_blockNumber failed: {e}"))?;
+        self.logs_between(emitter, filter, self.settings.from_block, head).await
+    }
+
+    /// The logs of contract `emitter` matching `filter` in blocks `from..=to`.
+    async fn logs_between(&self, emitter: Address, filter: Filter, from: u64, to: u64) -> anyhow::Result<Vec<Log>> {
         let mut logs = Vec::new();
         let mut start = from;
         while start <= to {
             let end = to.min(start.saturating_add(LOG_CHUNK_BLOCKS - 1));
-            let chunk = filter.clone().address(self.engine).from_block(start).to_block(end);
+            let chunk = filter.clone().address(emitter).from_block(start).to_block(end);
             let mut found = self
                 .provider
                 .get_logs(&chunk)
@@ -566,20 +598,32 @@ impl Client {
     }
 }
 
-async fn discover_contracts(provider: &DynProvider, settings: &Settings) -> anyhow::Result<(Address, Address)> {
-    #[derive(Debug, serde::Deserialize)]
-    struct Contracts {
-        engine: Address,
-        token: Address,
-    }
-    let from_chain: Option<Contracts> = match provider.raw_request::<_, Contracts>("dml_getContracts".into(), ()).await
-    {
-        Ok(contracts) => Some(contracts),
-        Err(error) => {
-            tracing::debug!(%error, "dml_getContracts unavailable");
-            None
-        }
-    };
+/// The contracts a client talks to.
+struct Contracts {
+    engine: Address,
+    token: Address,
+    governor: Option<Address>,
+}
+
+/// `dml_getContracts`'s answer (other fields are ignored); a chain without
+/// governance leaves `governor` out.
+#[derive(Debug, PartialEq, Eq, serde::Deserialize)]
+struct ChainContracts {
+    engine: Address,
+    token: Address,
+    #[serde(default)]
+    governor: Option<Address>,
+}
+
+async fn discover_contracts(provider: &DynProvider, settings: &Settings) -> anyhow::Result<Contracts> {
+    let from_chain: Option<ChainContracts> =
+        match provider.raw_request::<_, ChainContracts>("dml_getContracts".into(), ()).await {
+            Ok(contracts) => Some(contracts),
+            Err(error) => {
+                tracing::debug!(%error, "dml_getContracts unavailable");
+                None
+            }
+        };
     let engine = match (settings.engine, &from_chain) {
         (Some(engine), _) => engine,
         (None, Some(contracts)) => contracts.engine,
@@ -602,7 +646,13 @@ async fn discover_contracts(provider: &DynProvider, settings: &Settings) -> anyh
                 .map_err(|error| anyhow!("engine {engine}: cannot decode baseToken(): {error}"))?
         }
     };
-    Ok((engine, token))
+    // The chain's governor governs the chain's engine, not one named by --engine.
+    let governor = match (settings.governor, &from_chain) {
+        (Some(governor), _) => Some(governor),
+        (None, Some(contracts)) if settings.engine.is_none() => contracts.governor,
+        _ => None,
+    };
+    Ok(Contracts { engine, token, governor })
 }
 
 /// Decodes the first log of event `E` emitted by `emitter` in a receipt.
@@ -676,7 +726,22 @@ mod tests {
         let panic = alloy_sol_types::Panic { code: U256::from(0x11) }.abi_encode();
         assert_eq!(decode_revert(&panic), "panic code 17");
         assert_eq!(decode_revert(&[]), "reverted without a reason");
+        let voted = dml_governance::IGovernor::GovernorAlreadyCastVote { voter: Address::repeat_byte(0x11) };
+        assert!(decode_revert(&voted.abi_encode()).starts_with("GovernorAlreadyCastVote: "));
         assert_eq!(decode_revert(&[0xde, 0xad]), "reverted with data 0xdead");
+    }
+
+    #[test]
+    fn contracts_parse_with_or_without_a_governor() {
+        let (engine, token, governor) = (Address::repeat_byte(1), Address::repeat_byte(2), Address::repeat_byte(3));
+        let old: ChainContracts =
+            serde_json::from_value(serde_json::json!({ "engine": engine, "token": token })).unwrap();
+        assert_eq!(old, ChainContracts { engine, token, governor: None });
+        let with = serde_json::json!({
+            "engine": engine, "token": token, "treasury": governor, "governor": governor, "timelock": governor
+        });
+        let new: ChainContracts = serde_json::from_value(with).unwrap();
+        assert_eq!(new.governor, Some(governor));
     }
 
     #[test]

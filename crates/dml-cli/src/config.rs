@@ -15,6 +15,7 @@
 //! gateway_url = "https://ipfs.example"
 //! account = "operator"
 //! engine = "0x…"
+//! governor = "0x…"
 //! from_block = 123456
 //! ```
 
@@ -79,6 +80,8 @@ pub struct ConfigLayer {
     pub engine: Option<Address>,
     /// DML token address (default: the chain's answer, else `engine.baseToken()`).
     pub token: Option<Address>,
+    /// Governor address, for chains whose `dml_getContracts` does not name one.
+    pub governor: Option<Address>,
     /// First block to scan for engine events (the engine's deployment block).
     pub from_block: Option<u64>,
     /// A raw private key (only from the command line or the environment).
@@ -162,6 +165,8 @@ pub struct Settings {
     pub engine: Option<Address>,
     /// Token address override.
     pub token: Option<Address>,
+    /// Governor address override.
+    pub governor: Option<Address>,
     /// First block to scan for engine events.
     pub from_block: u64,
 }
@@ -193,6 +198,7 @@ impl Settings {
             password_file: cli.password_file.or(file.password_file),
             engine: cli.engine.or(file.engine),
             token: cli.token.or(file.token),
+            governor: cli.governor.or(file.governor),
             from_block: cli.from_block.or(file.from_block).unwrap_or(0),
         })
     }
@@ -215,6 +221,7 @@ impl Settings {
             "password_file": self.password_file,
             "engine": self.engine,
             "token": self.token,
+            "governor": self.governor,
             "from_block": self.from_block,
         })
     }
@@ -311,11 +318,13 @@ mod tests {
             password_file = "/pw"
             engine = "0x0000000000000000000000000000000000000d31"
             token = "0x0000000000000000000000000000000000000d32"
+            governor = "0x0000000000000000000000000000000000000d33"
             from_block = 5
         "#;
         let layer = ConfigLayer::from_toml(text, Path::new("c.toml")).unwrap();
         assert_eq!(layer.keystore_dir, Some(PathBuf::from("/keys")));
         assert_eq!(layer.engine, Some(alloy_primitives::address!("0000000000000000000000000000000000000d31")));
+        assert_eq!(layer.governor, Some(alloy_primitives::address!("0000000000000000000000000000000000000d33")));
         let settings = Settings::resolve(ConfigLayer::default(), layer, None, env_of(&[])).unwrap();
         assert_eq!(settings.signer, Some(SignerChoice::Keystore("ops".into())));
     }

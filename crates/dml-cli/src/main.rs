@@ -14,6 +14,9 @@ mod client;
 mod config;
 mod content_cmd;
 mod devnet_cmd;
+mod gov_actions;
+mod gov_cmd;
+mod gov_format;
 mod model_cmd;
 mod node_cmd;
 mod solver_cmd;
@@ -54,6 +57,9 @@ enum Command {
     Contest(chain_cmd::ContestArgs),
     /// Vote on a contestation: --yea (the solution is wrong) or --nay.
     Vote(chain_cmd::VoteArgs),
+    /// Governance: delegate votes, propose, list and show proposals, vote, queue, execute.
+    #[command(subcommand)]
+    Gov(gov_cmd::GovCommand),
     /// Keystores (Web3 Secret Storage, as geth and foundry read them): new, import, list.
     #[command(subcommand)]
     Wallet(wallet_cmd::WalletCommand),
@@ -116,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Validator(command) => validator_cmd::run(command),
         Command::Contest(args) => chain_cmd::run_contest(args),
         Command::Vote(args) => chain_cmd::run_vote(args),
+        Command::Gov(command) => gov_cmd::run(command),
         Command::Wallet(command) => wallet_cmd::run(command),
         Command::Balance(args) => chain_cmd::run_balance(args),
         Command::Transfer(args) => chain_cmd::run_transfer(args),
