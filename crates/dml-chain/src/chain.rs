@@ -425,7 +425,15 @@ pub(crate) fn execute(
     tx: TxEnv,
     later: &[&StateDiff],
 ) -> Result<Executed, EVMError<StateReadError, InvalidTransaction>> {
-    Chain::execute(state, hashes, cfg, block, contracts, tx, later)
+    let view = StateView { state, later_diffs: later, block_hashes: hashes };
+    let mut evm = Context::mainnet()
+        .with_cfg(cfg)
+        .with_block(block)
+        .with_ref_db(view)
+        .build_mainnet()
+        .with_precompiles(DmlPrecompiles::new(SPEC, contracts));
+    let ResultAndState { result, state } = evm.transact(tx)?;
+    Ok(Executed { result, state })
 }
 
 impl Chain {
@@ -681,26 +689,6 @@ impl Chain {
         cfg
     }
 
-    fn execute(
-        state: &WorldState,
-        hashes: &dyn Fn(u64) -> B256,
-        cfg: CfgEnv,
-        block: BlockEnv,
-        contracts: ContractAddresses,
-        tx: TxEnv,
-        later: &[&StateDiff],
-    ) -> Result<Executed, EVMError<StateReadError, InvalidTransaction>> {
-        let view = StateView { state, later_diffs: later, block_hashes: hashes };
-        let mut evm = Context::mainnet()
-            .with_cfg(cfg)
-            .with_block(block)
-            .with_ref_db(view)
-            .build_mainnet()
-            .with_precompiles(DmlPrecompiles::new(SPEC, contracts));
-        let ResultAndState { result, state } = evm.transact(tx)?;
-        Ok(Executed { result, state })
-    }
-
     /// Mines one block with the executable pooled transactions (or none),
     /// persists it, and returns its number.
     pub fn mine(&mut self, timestamp: Option<u64>) -> Result<u64, ChainError> {
@@ -736,7 +724,7 @@ impl Chain {
             let blocks = &self.blocks;
             let hashes = |n: u64| blocks.get(n as usize).map(|b| b.hash).unwrap_or_default();
             let executed =
-                Self::execute(&self.state, &hashes, self.cfg_env(false), block_env.clone(), self.contracts, env, &[]);
+                execute(&self.state, &hashes, self.cfg_env(false), block_env.clone(), self.contracts, env, &[]);
             let executed = match executed {
                 Ok(executed) => executed,
                 Err(error) => {
@@ -893,7 +881,7 @@ impl Chain {
         let later: Vec<&StateDiff> = self.blocks[number as usize + 1..].iter().map(|b| &b.diff).collect();
         let blocks = &self.blocks;
         let hashes = |n: u64| blocks.get(n as usize).map(|b| b.hash).unwrap_or_default();
-        let executed = Self::execute(&self.state, &hashes, self.cfg_env(true), block_env, self.contracts, env, &later)
+        let executed = execute(&self.state, &hashes, self.cfg_env(true), block_env, self.contracts, env, &later)
             .map_err(|error| CallFailure::Invalid(evm_error_text(&error)))?;
         let gas_used = executed.result.tx_gas_used();
         match executed.result {
@@ -1020,7 +1008,7 @@ impl Chain {
                 self.block_env(header.number, header.timestamp, header.base_fee_per_gas.unwrap_or_default());
             let mut diff = StateDiff::default();
             for tx in &block.transactions {
-                let executed = Self::execute(
+                let executed = execute(
                     &state,
                     &hashes,
                     self.cfg_env(false),
