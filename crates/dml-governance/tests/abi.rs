@@ -271,3 +271,18 @@ fn every_compiled_error_is_explained_by_decode_revert() {
         }
     }
 }
+
+#[test]
+fn the_native_tokens_errors_are_openzeppelins() {
+    // The DML token (dml-primitives' `IDmlToken`, run by the engine) reverts
+    // with OZ's errors, so `decode_revert` and every OZ-aware client read
+    // them; each must be one OZ's reference token declares, signature for
+    // signature.
+    let token = abi(GovernanceContract::RefVotesToken);
+    let oz: BTreeSet<String> = token.errors().map(|error| error.signature()).collect();
+    for signature in dml_primitives::IDmlToken::IDmlTokenErrors::SIGNATURES {
+        assert!(oz.contains(*signature), "the DML token's {signature} is not an error of OZ's ERC20Votes");
+        assert!(IVotesErrors::IVotesErrorsErrors::SIGNATURES.contains(signature), "{signature} is not decoded");
+    }
+    assert!(dml_primitives::IDmlToken::IDmlTokenErrors::SIGNATURES.len() >= 7);
+}
