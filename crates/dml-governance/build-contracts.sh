@@ -70,7 +70,7 @@ for built in "$fresh"/*.json; do
         echo "MISSING: crates/dml-governance/$committed is not committed; run build-contracts.sh" >&2
         status=1
     elif ! cmp -s "$built" "$committed"; then
-        echo "DIFFERS: crates/dml-governance/$committed is not what the pinned compiler builds from the sources; run build-contracts.sh and commit it" >&2
+        echo "DIFFERS: crates/dml-governance/$committed is not what the pinned compiler builds from the sources (or, for a Uniswap build, not the pinned npm package's bytes); run build-contracts.sh and commit it" >&2
         status=1
     else
         echo "matches: $committed"

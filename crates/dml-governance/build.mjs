@@ -1,5 +1,6 @@
-// Compiles the governance contracts with the pinned solc-js (package-lock.json)
-// and writes one artifact per contract: `node build.mjs <out-dir>`.
+// Compiles the governance and staking contracts with the pinned solc-js
+// (package-lock.json), copies Uniswap V2's published builds out of their npm
+// packages, and writes one artifact per contract: `node build.mjs <out-dir>`.
 //
 // Run through build-contracts.sh, which installs the pinned packages first.
 // Everything here is offline and deterministic: the compiler is the
@@ -33,7 +34,31 @@ const CONTRACTS = [
     { name: "DMLGovernor", source: "contracts/DMLGovernor.sol" },
     { name: "TimelockController", source: "@openzeppelin/contracts/governance/TimelockController.sol" },
     { name: "RefVotesToken", source: "contracts/reference/RefVotesToken.sol" },
+    { name: "LiquidityStaking", source: "contracts/LiquidityStaking.sol" },
+    // Test fixture: stands in for the engine's liquidity payout on a bare EVM.
+    { name: "RewardSource", source: "contracts/test/RewardSource.sol" },
 ];
+
+// Uniswap V2 as published: the `build/*.json` of the npm packages pinned in
+// package.json, copied byte for byte (ABI and bytecode), never recompiled, so
+// the pair's init-code hash is the one every Uniswap V2 deployment and
+// Router02 know. The core build (solc 0.5.16) records its compiler and
+// settings in its metadata; the periphery build (Router02, WETH9) carries no
+// metadata, and its sources pin `pragma solidity =0.6.6`.
+const NPM_BUILDS = [
+    { name: "UniswapV2Factory", package: "@uniswap/v2-core", file: "build/UniswapV2Factory.json" },
+    { name: "UniswapV2Pair", package: "@uniswap/v2-core", file: "build/UniswapV2Pair.json" },
+    {
+        name: "UniswapV2Router02",
+        package: "@uniswap/v2-periphery",
+        file: "build/UniswapV2Router02.json",
+        pragmaOf: "contracts/UniswapV2Router02.sol",
+    },
+    { name: "WETH9", package: "@uniswap/v2-periphery", file: "build/WETH9.json", pragmaOf: "contracts/test/WETH9.sol" },
+];
+
+// keccak256 of UniswapV2Pair's creation code, compiled into UniswapV2Library.pairFor (Router02).
+const PAIR_INIT_CODE_HASH = "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f";
 
 function readSource(unitName) {
     if (unitName.startsWith("@openzeppelin/")) {
@@ -111,6 +136,63 @@ function compile(contract) {
     };
 }
 
+function readJson(path) {
+    return JSON.parse(readFileSync(path, "utf8"));
+}
+
+// The exact versions package.json pins (npm ci has checked node_modules against the lockfile's integrity).
+function pinnedVersion(packageName) {
+    const pinned = readJson(join(crateDir, "package.json")).dependencies[packageName];
+    const installed = readJson(join(nodeModules, packageName, "package.json")).version;
+    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/.test(pinned ?? "")) {
+        throw new Error(`${packageName} must be pinned to an exact version in package.json (found ${pinned})`);
+    }
+    if (installed !== pinned) {
+        throw new Error(`node_modules has ${packageName} ${installed}, package.json pins ${pinned}; run npm ci`);
+    }
+    return pinned;
+}
+
+function compilerOf(build, entry) {
+    if (typeof build.metadata === "string") {
+        const metadata = JSON.parse(build.metadata);
+        const { compilationTarget: _target, ...settings } = metadata.settings;
+        return { compiler: { name: "solc", version: metadata.compiler.version }, settings };
+    }
+    const source = readFileSync(join(nodeModules, entry.package, entry.pragmaOf), "utf8");
+    const exact = /pragma solidity =(\d+\.\d+\.\d+);/.exec(source);
+    if (!exact) throw new Error(`${entry.name}: ${entry.pragmaOf} has no exact pragma and the build no metadata`);
+    return { compiler: { name: "solc", version: exact[1] }, settings: null };
+}
+
+function copyNpmBuild(entry) {
+    const version = pinnedVersion(entry.package);
+    const build = readJson(join(nodeModules, entry.package, entry.file));
+    const bytecode = build.evm.bytecode.object;
+    const deployedBytecode = build.evm.deployedBytecode.object;
+    if (!/^[0-9a-f]+$/.test(bytecode) || !/^[0-9a-f]+$/.test(deployedBytecode)) {
+        throw new Error(`${entry.name}: ${entry.package}/${entry.file} has no plain hex bytecode`);
+    }
+    if (build.bytecode !== undefined && build.bytecode.replace(/^0x/, "") !== bytecode) {
+        throw new Error(`${entry.name}: the build's two copies of the bytecode differ`);
+    }
+    const { compiler, settings } = compilerOf(build, entry);
+    return {
+        artifact: {
+            contractName: entry.name,
+            sourceName: `${entry.package}@${version}/${entry.file}`,
+            compiler,
+            settings,
+            origin: { package: entry.package, version, file: entry.file },
+            abi: build.abi,
+            bytecode: `0x${bytecode}`,
+            deployedBytecode: `0x${deployedBytecode}`,
+        },
+        creationBytes: bytecode.length / 2,
+        deployedBytes: deployedBytecode.length / 2,
+    };
+}
+
 const outDir = resolve(process.argv[2] ?? join(crateDir, "artifacts"));
 mkdirSync(outDir, { recursive: true });
 console.log(`compiler: solc ${solc.version()}, evm ${EVM_VERSION}, optimizer runs ${OPTIMIZER_RUNS}`);
@@ -124,4 +206,18 @@ for (const contract of CONTRACTS) {
         `compiled ${contract.name}: deployed ${deployedBytes} bytes ` +
             `(limit ${MAX_DEPLOYED_BYTES}), creation ${creationBytes} bytes, ${seconds} s`,
     );
+}
+const copied = {};
+for (const entry of NPM_BUILDS) {
+    const { artifact, creationBytes, deployedBytes } = copyNpmBuild(entry);
+    copied[entry.name] = artifact;
+    writeFileSync(join(outDir, `${entry.name}.json`), `${JSON.stringify(artifact, null, 2)}\n`);
+    console.log(
+        `copied ${entry.name} from ${artifact.sourceName}: deployed ${deployedBytes} bytes, creation ${creationBytes} bytes`,
+    );
+}
+// Router02 computes pair addresses with the pair's init-code hash; it must be
+// this very build's (tests/uniswap.rs recomputes keccak256 of the bytecode).
+if (!copied.UniswapV2Router02.deployedBytecode.includes(PAIR_INIT_CODE_HASH)) {
+    throw new Error(`UniswapV2Router02 does not have the pair init-code hash ${PAIR_INIT_CODE_HASH} compiled in`);
 }

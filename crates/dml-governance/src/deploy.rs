@@ -7,7 +7,10 @@ use alloy_primitives::{aliases::U48, Address, Bytes, U256};
 use alloy_sol_types::SolConstructor;
 
 use crate::{
-    artifacts::{governor_creation_code, ref_votes_token_creation_code, timelock_creation_code},
+    artifacts::{
+        governor_creation_code, liquidity_staking_creation_code, ref_votes_token_creation_code, timelock_creation_code,
+        uniswap_factory_creation_code, uniswap_router02_creation_code, weth9_creation_code,
+    },
     GovernorParams, GovernorParamsError,
 };
 
@@ -24,6 +27,18 @@ alloy_sol_types::sol! {
 
     contract RefVotesToken {
         constructor(address holder, uint256 supply);
+    }
+
+    contract LiquidityStaking {
+        constructor(address stakingToken_, address rewardToken_, address engine_);
+    }
+
+    contract UniswapV2Factory {
+        constructor(address _feeToSetter);
+    }
+
+    contract UniswapV2Router02 {
+        constructor(address _factory, address _WETH);
     }
 }
 
@@ -80,9 +95,38 @@ pub fn ref_votes_token_deploy_code(holder: Address, supply: U256) -> Bytes {
     concat(ref_votes_token_creation_code(), arguments)
 }
 
+/// Deploys `LiquidityStaking`: stakers of `staking_token` (the DML/WETH LP
+/// token) share the `reward_token` (DML) that `engine`'s
+/// `withdrawLiquidityRewards()` pays it. The constructor refuses a zero token
+/// address and equal tokens.
+pub fn liquidity_staking_deploy_code(staking_token: Address, reward_token: Address, engine: Address) -> Bytes {
+    let arguments =
+        LiquidityStaking::constructorCall { stakingToken_: staking_token, rewardToken_: reward_token, engine_: engine }
+            .abi_encode();
+    concat(liquidity_staking_creation_code(), arguments)
+}
+
+/// Deploys Uniswap's `UniswapV2Factory`; `fee_to_setter` may later turn on
+/// the protocol fee (`Address::ZERO`: never).
+pub fn uniswap_factory_deploy_code(fee_to_setter: Address) -> Bytes {
+    let arguments = UniswapV2Factory::constructorCall { _feeToSetter: fee_to_setter }.abi_encode();
+    concat(uniswap_factory_creation_code(), arguments)
+}
+
+/// Deploys `WETH9` (no constructor arguments).
+pub fn weth9_deploy_code() -> Bytes {
+    Bytes::copy_from_slice(weth9_creation_code())
+}
+
+/// Deploys Uniswap's `UniswapV2Router02` over `factory` and `weth`.
+pub fn uniswap_router02_deploy_code(factory: Address, weth: Address) -> Bytes {
+    let arguments = UniswapV2Router02::constructorCall { _factory: factory, _WETH: weth }.abi_encode();
+    concat(uniswap_router02_creation_code(), arguments)
+}
+
 /// The constructor signatures, for the ABI tests: `(contract, "(type,…)")`.
 #[cfg(test)]
-pub(crate) fn constructor_signatures() -> [(&'static str, String); 3] {
+pub(crate) fn constructor_signatures() -> [(&'static str, String); 6] {
     fn types<C: SolConstructor>() -> String {
         <C::Parameters<'_> as alloy_sol_types::SolType>::SOL_NAME.to_string()
     }
@@ -90,19 +134,27 @@ pub(crate) fn constructor_signatures() -> [(&'static str, String); 3] {
         ("DMLGovernor", types::<DMLGovernor::constructorCall>()),
         ("TimelockController", types::<TimelockController::constructorCall>()),
         ("RefVotesToken", types::<RefVotesToken::constructorCall>()),
+        ("LiquidityStaking", types::<LiquidityStaking::constructorCall>()),
+        ("UniswapV2Factory", types::<UniswapV2Factory::constructorCall>()),
+        ("UniswapV2Router02", types::<UniswapV2Router02::constructorCall>()),
     ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GovernanceContract;
+    use crate::{GovernanceContract, UniswapContract};
 
     #[test]
     fn constructors_match_the_artifacts() {
         for (name, declared) in constructor_signatures() {
-            let contract = GovernanceContract::ALL.into_iter().find(|c| c.name() == name).unwrap();
-            let abi = contract.artifact().abi.as_array().unwrap();
+            let artifact = GovernanceContract::ALL
+                .into_iter()
+                .find(|c| c.name() == name)
+                .map(GovernanceContract::artifact)
+                .or_else(|| UniswapContract::ALL.into_iter().find(|c| c.name() == name).map(UniswapContract::artifact))
+                .unwrap();
+            let abi = artifact.abi.as_array().unwrap();
             let constructor = abi.iter().find(|item| item["type"] == "constructor").unwrap();
             let compiled: Vec<&str> =
                 constructor["inputs"].as_array().unwrap().iter().map(|input| input["type"].as_str().unwrap()).collect();
@@ -127,5 +179,12 @@ mod tests {
         assert_eq!(governor_deploy_code(&bad, holder, holder), Err(GovernorParamsError::QuorumOver100(200)));
         let good = governor_deploy_code(&GovernorParams::default(), holder, holder).unwrap();
         assert_eq!(good.len(), governor_creation_code().len() + 32 * 6);
+
+        assert_eq!(&weth9_deploy_code()[..], weth9_creation_code());
+        let factory = uniswap_factory_deploy_code(holder);
+        assert_eq!(&factory[factory.len() - 20..], holder.as_slice());
+        assert_eq!(uniswap_router02_deploy_code(holder, holder).len(), uniswap_router02_creation_code().len() + 64);
+        let staking = liquidity_staking_deploy_code(holder, Address::repeat_byte(0xbb), Address::repeat_byte(0xcc));
+        assert_eq!(staking.len(), liquidity_staking_creation_code().len() + 96);
     }
 }

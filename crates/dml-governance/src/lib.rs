@@ -15,6 +15,13 @@
 //! contract of the chain crates; `RefVotesToken` here is OpenZeppelin's own
 //! votes token, kept for tests and benchmarks.
 //!
+//! It also ships the building blocks of LP staking: Uniswap V2's published
+//! builds (factory, pair, Router02, WETH9; copied from npm, not recompiled)
+//! with bindings ([`IUniswapV2Factory`], [`IUniswapV2Pair`],
+//! [`IUniswapV2Router02`], [`IWETH9`]), and `LiquidityStaking`
+//! ([`ILiquidityStaking`]), which shares the engine's liquidity rewards among
+//! the stakers of the DML/WETH LP token.
+//!
 //! ```
 //! use dml_governance::{governor_deploy_code, timelock_deploy_code, GovernorParams};
 //! use dml_governance::alloy_primitives::{Address, U256};
@@ -33,20 +40,29 @@ mod artifacts;
 mod deploy;
 mod params;
 mod revert;
+mod staking;
 mod state;
+mod uniswap;
 
 pub use alloy_primitives;
 pub use alloy_sol_types;
 
 pub use abi::{IGovernor, ITimelockController, IVotesErrors};
 pub use artifacts::{
-    governor_creation_code, ref_votes_token_creation_code, timelock_creation_code, Artifact, Compiler,
-    GovernanceContract, MAX_DEPLOYED_CODE_BYTES,
+    governor_creation_code, liquidity_staking_creation_code, ref_votes_token_creation_code, timelock_creation_code,
+    uniswap_factory_creation_code, uniswap_pair_creation_code, uniswap_router02_creation_code, weth9_creation_code,
+    Artifact, Compiler, GovernanceContract, NpmOrigin, UniswapContract, MAX_DEPLOYED_CODE_BYTES,
+    UNISWAP_V2_PAIR_INIT_CODE_HASH,
 };
-pub use deploy::{governor_deploy_code, ref_votes_token_deploy_code, timelock_deploy_code};
+pub use deploy::{
+    governor_deploy_code, liquidity_staking_deploy_code, ref_votes_token_deploy_code, timelock_deploy_code,
+    uniswap_factory_deploy_code, uniswap_router02_deploy_code, weth9_deploy_code,
+};
 pub use params::{GovernorParams, GovernorParamsError};
 pub use revert::{decode_revert, format_dml};
+pub use staking::ILiquidityStaking;
 pub use state::{OperationState, ProposalState};
+pub use uniswap::{uniswap_pair_address, IUniswapV2Factory, IUniswapV2Pair, IUniswapV2Router02, IWETH9};
 
 /// Vote types of `castVote` under `GovernorCountingSimple` (Bravo's).
 pub mod support {

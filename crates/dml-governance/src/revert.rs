@@ -14,12 +14,14 @@ use crate::{
     abi::{
         IGovernor::IGovernorErrors, ITimelockController::ITimelockControllerErrors, IVotesErrors::IVotesErrorsErrors,
     },
+    staking::ILiquidityStaking::ILiquidityStakingErrors,
     OperationState, ProposalState,
 };
 
 /// Describes revert data from the Governor, the timelock, an OpenZeppelin-style
-/// votes token (the DML token included), `Error(string)` or `Panic(uint256)`;
-/// `None` when the data is none of these.
+/// votes token (the DML token included), `LiquidityStaking`, `Error(string)`
+/// (Uniswap V2 reverts with these, e.g. "UniswapV2Router: EXPIRED") or
+/// `Panic(uint256)`; `None` when the data is none of these.
 ///
 /// ```
 /// use alloy_sol_types::SolError;
@@ -41,6 +43,9 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     }
     if let Ok(error) = IVotesErrorsErrors::abi_decode(data) {
         return Some(votes_error(error));
+    }
+    if let Ok(error) = ILiquidityStakingErrors::abi_decode(data) {
+        return Some(staking_error(error));
     }
     if let Ok(revert) = Revert::abi_decode(data) {
         return Some(revert.reason);
@@ -226,6 +231,24 @@ fn votes_error(error: IVotesErrorsErrors) -> String {
     format!("{name}: {text}")
 }
 
+fn staking_error(error: ILiquidityStakingErrors) -> String {
+    use ILiquidityStakingErrors as E;
+    let name = E::name_by_selector(error.selector()).unwrap_or("LiquidityStakingError");
+    let text = match error {
+        E::ZeroAmount(_) => "the amount is zero (or none of the staked tokens arrived)".to_string(),
+        E::InsufficientStake(e) => {
+            format!("withdrawing {} LP base units with only {} staked", e.requested, e.staked)
+        }
+        E::SameToken(e) => format!("{} cannot be both the staking and the reward token", e.token),
+        E::ZeroAddress(_) => "a token address is zero".to_string(),
+        E::SafeERC20FailedOperation(e) => format!("a transfer of token {} failed or returned false", e.token),
+        E::ReentrancyGuardReentrantCall(_) => {
+            "the staking contract was called back during one of its own actions".to_string()
+        }
+    };
+    format!("{name}: {text}")
+}
+
 fn inconsistent_clock() -> String {
     "the token's clock() does not match its CLOCK_MODE()".to_string()
 }
@@ -393,5 +416,15 @@ mod tests {
         check(IGovernorErrors::SELECTORS, IGovernorErrors::name_by_selector);
         check(ITimelockControllerErrors::SELECTORS, ITimelockControllerErrors::name_by_selector);
         check(IVotesErrorsErrors::SELECTORS, IVotesErrorsErrors::name_by_selector);
+        check(ILiquidityStakingErrors::SELECTORS, ILiquidityStakingErrors::name_by_selector);
+    }
+
+    #[test]
+    fn explains_staking_errors() {
+        use crate::ILiquidityStaking;
+        let data =
+            ILiquidityStaking::InsufficientStake { staked: U256::from(5u64), requested: U256::from(7u64) }.abi_encode();
+        assert_eq!(decode_revert(&data).unwrap(), "InsufficientStake: withdrawing 7 LP base units with only 5 staked");
+        assert!(decode_revert(&ILiquidityStaking::ZeroAmount {}.abi_encode()).unwrap().starts_with("ZeroAmount: "));
     }
 }

@@ -286,3 +286,91 @@ fn the_native_tokens_errors_are_openzeppelins() {
     }
     assert!(dml_primitives::IDmlToken::IDmlTokenErrors::SIGNATURES.len() >= 7);
 }
+
+#[test]
+fn staking_and_uniswap_bindings_match_their_artifacts() {
+    use dml_governance::{
+        ILiquidityStaking as S, IUniswapV2Factory as F, IUniswapV2Pair as P, IUniswapV2Router02 as R, UniswapContract,
+        IWETH9 as W,
+    };
+    let staking = abi(GovernanceContract::LiquidityStaking);
+    let checked = check_all!(
+        check_call,
+        staking.clone(),
+        S::stakeCall,
+        S::withdrawCall,
+        S::claimCall,
+        S::exitCall,
+        S::pullCall,
+        S::PRECISIONCall,
+        S::stakingTokenCall,
+        S::rewardTokenCall,
+        S::engineCall,
+        S::totalStakedCall,
+        S::balanceOfCall,
+        S::rewardPerShareCall,
+        S::earnedCall,
+        S::owedScaledCall,
+        S::totalOwedScaledCall,
+        S::carriedCall,
+        S::undistributedCall,
+        S::totalPaidCall,
+    );
+    assert_eq!(checked, S::ILiquidityStakingCalls::SELECTORS.len());
+    assert_eq!(set(S::ILiquidityStakingCalls::SIGNATURES), compiled_functions(&staking));
+    check_all!(
+        check_event,
+        staking.clone(),
+        S::Staked,
+        S::Withdrawn,
+        S::RewardPaid,
+        S::RewardsDistributed,
+        S::RewardsQueued,
+        S::RewardPullFailed
+    );
+    let compiled_events: BTreeSet<String> = staking.events().map(|event| event.signature()).collect();
+    assert_eq!(set(S::ILiquidityStakingEvents::SIGNATURES), compiled_events);
+    let compiled_errors: BTreeSet<String> = staking.errors().map(|error| error.signature()).collect();
+    assert_eq!(set(S::ILiquidityStakingErrors::SIGNATURES), compiled_errors);
+
+    let uniswap = |contract: UniswapContract| -> JsonAbi {
+        serde_json::from_value(contract.artifact().abi.clone()).expect("artifact ABI parses")
+    };
+    check_all!(check_call, uniswap(UniswapContract::Factory), F::createPairCall, F::getPairCall, F::allPairsLengthCall);
+    check_all!(check_event, uniswap(UniswapContract::Factory), F::PairCreated);
+    check_all!(
+        check_call,
+        uniswap(UniswapContract::Pair),
+        P::getReservesCall,
+        P::token0Call,
+        P::token1Call,
+        P::balanceOfCall,
+        P::totalSupplyCall,
+        P::approveCall,
+        P::transferCall,
+        P::mintCall,
+        P::syncCall,
+    );
+    check_all!(check_event, uniswap(UniswapContract::Pair), P::Sync);
+    check_all!(
+        check_call,
+        uniswap(UniswapContract::Router02),
+        R::factoryCall,
+        R::WETHCall,
+        R::addLiquidityCall,
+        R::addLiquidityETHCall,
+        R::removeLiquidityETHCall,
+        R::swapExactETHForTokensCall,
+        R::swapExactTokensForETHCall,
+        R::getAmountsOutCall,
+        R::quoteCall,
+    );
+    check_all!(
+        check_call,
+        uniswap(UniswapContract::Weth9),
+        W::depositCall,
+        W::withdrawCall,
+        W::balanceOfCall,
+        W::approveCall
+    );
+}

@@ -1,15 +1,22 @@
 //! A bare in-memory EVM (revm, no dev chain) that runs one transaction per
-//! block at a timestamp the test chooses.
+//! block at a timestamp the test chooses, and the test-only `RewardSource`
+//! fixture.
+
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
+pub mod reward_source;
 
 use std::collections::HashMap;
 
 use alloy_primitives::{Address, Bytes, Log, TxKind, U256};
 use alloy_sol_types::SolCall;
 use revm::{
-    context::{result::ExecutionResult, TxEnv},
+    context::{result::ExecutionResult, ContextTr, TxEnv},
     database::{CacheDB, EmptyDB},
     handler::MainnetContext,
     primitives::hardfork::SpecId,
+    state::AccountInfo,
     Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext, MainnetEvm,
 };
 
@@ -46,6 +53,34 @@ impl Evm {
 
     fn nonce(&self, sender: Address) -> u64 {
         self.nonces.get(&sender).copied().unwrap_or(0)
+    }
+
+    /// Gives `account` (an externally owned account) `balance` wei.
+    pub fn fund(&mut self, account: Address, balance: U256) {
+        let info = AccountInfo { balance, nonce: self.nonce(account), ..Default::default() };
+        self.evm.ctx.db_mut().insert_account_info(account, info);
+    }
+
+    /// Sends an ABI-encoded call with `value` wei; its return data and logs, or its revert data.
+    pub fn transact_value<C: SolCall>(
+        &mut self,
+        from: Address,
+        to: Address,
+        value: U256,
+        call: C,
+    ) -> Result<(C::Return, Vec<Log>), Reverted> {
+        let mut tx = self.tx(from, TxKind::Call(to), call.abi_encode().into());
+        tx.value = value;
+        let result = self.evm.transact_commit(tx).expect("the transaction is valid");
+        *self.nonces.entry(from).or_default() += 1;
+        self.number += 1;
+        match result {
+            ExecutionResult::Success { output, logs, .. } => {
+                Ok((C::abi_decode_returns(output.data()).expect("the return data decodes"), logs))
+            }
+            ExecutionResult::Revert { output, .. } => Err(Reverted(output)),
+            ExecutionResult::Halt { reason, .. } => panic!("halted: {reason:?}"),
+        }
     }
 
     fn tx(&mut self, from: Address, kind: TxKind, data: Bytes) -> TxEnv {
