@@ -531,8 +531,7 @@ impl Client {
     /// The engine's logs matching `filter` from the configured first block to
     /// the head, fetched in chunks.
     pub async fn engine_logs(&self, filter: Filter) -> anyhow::Result<Vec<Log>> {
-        let head = self.provider.get_block_number().await.map_err(|e| anyhow!("eth_blockNumber failed: {e}"))?;
-        self.engine_logs_between(filter, self.settings.from_block, head).await
+        self.contract_logs(self.engine, filter).await
     }
 
     /// The engine's logs matching `filter` in blocks `from..=to`.

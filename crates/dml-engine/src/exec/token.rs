@@ -16,9 +16,6 @@ impl<S: Storage> Exec<'_, '_, S> {
             Err(_) => return Err("invalid calldata"),
         };
         let sender = self.ctx.sender;
-        if let Some(view) = self.votes_view(&decoded) {
-            return view;
-        }
         Ok(match decoded {
             C::name(_) => ("DML".to_string(),).abi_encode_params(),
             C::symbol(_) => ("DML".to_string(),).abi_encode_params(),
@@ -51,6 +48,14 @@ impl<S: Storage> Exec<'_, '_, S> {
                 self.token_transfer(c.from, c.to, c.amount)?;
                 true.abi_encode()
             }
+            C::clock(_) => alloy_primitives::aliases::U48::from(self.clock()).abi_encode(),
+            C::CLOCK_MODE(_) => ("mode=timestamp",).abi_encode_params(),
+            C::delegates(c) => self.delegatee(c.account).abi_encode(),
+            C::getVotes(c) => self.votes(c.account).abi_encode(),
+            C::getPastVotes(c) => self.past_votes(c.account, c.timepoint)?.abi_encode(),
+            C::getPastTotalSupply(c) => self.past_total_supply(c.timepoint)?.abi_encode(),
+            C::numCheckpoints(c) => self.checkpoint_count_of(c.account).abi_encode(),
+            C::checkpoints(c) => self.checkpoint_of(c.account, c.pos)?.abi_encode(),
             C::delegate(c) => {
                 self.delegate(sender, c.delegatee)?;
                 Vec::new()
@@ -68,8 +73,6 @@ impl<S: Storage> Exec<'_, '_, S> {
                 self.permit(c.owner, c.spender, c.value, c.deadline, &signature)?;
                 Vec::new()
             }
-            // The vote views were answered above.
-            _ => return Err("unknown function selector"),
         })
     }
 

@@ -5,9 +5,8 @@
 //! the total supply are checkpointed per second, so the Governor can read
 //! them as they were when a proposal's vote started.
 
-use alloc::vec::Vec;
 use alloy_primitives::{Address, U256};
-use alloy_sol_types::{SolError, SolValue};
+use alloy_sol_types::SolError;
 use dml_primitives::IDmlToken;
 
 use super::{get, set, u, Exec, Result};
@@ -180,41 +179,39 @@ impl<S: Storage> Exec<'_, '_, S> {
         Ok(timepoint.to::<u64>())
     }
 
-    /// The vote and checkpoint views of the token ABI, or `None` for another function.
-    pub(super) fn votes_view(&mut self, call: &IDmlToken::IDmlTokenCalls) -> Option<Result<Vec<u8>>> {
-        use IDmlToken::IDmlTokenCalls as C;
-        Some(Ok(match call {
-            C::clock(_) => alloy_primitives::aliases::U48::from(self.clock()).abi_encode(),
-            C::CLOCK_MODE(_) => ("mode=timestamp",).abi_encode_params(),
-            C::delegates(c) => self.delegatee(c.account).abi_encode(),
-            C::getVotes(c) => self.latest(vote_list(c.account)).abi_encode(),
-            C::getPastVotes(c) => match self.past(c.timepoint) {
-                Ok(t) => self.lookup(vote_list(c.account), t).abi_encode(),
-                Err(e) => return Some(Err(e)),
-            },
-            C::getPastTotalSupply(c) => match self.past(c.timepoint) {
-                Ok(t) => self.lookup(supply_list(), t).abi_encode(),
-                Err(e) => return Some(Err(e)),
-            },
-            C::numCheckpoints(c) => {
-                let count = self.checkpoint_count(vote_list(c.account));
-                u32::try_from(count).unwrap_or(u32::MAX).abi_encode()
-            }
-            C::checkpoints(c) => {
-                let list = vote_list(c.account);
-                if u(u64::from(c.pos)) >= self.checkpoint_count(list) {
-                    // Solidity's array index check.
-                    return Some(Err(self.custom(alloy_sol_types::Panic { code: u(0x32) })));
-                }
-                let cp = self.checkpoint(list, u(u64::from(c.pos)));
-                dml_primitives::Checkpoint208 {
-                    _key: alloy_primitives::aliases::U48::from(cp.key),
-                    _value: alloy_primitives::aliases::U208::from(cp.value),
-                }
-                .abi_encode()
-            }
-            _ => return None,
-        }))
+    /// `getVotes(account)`: the votes delegated to `account` now.
+    pub(super) fn votes(&mut self, account: Address) -> U256 {
+        self.latest(vote_list(account))
+    }
+
+    /// `getPastVotes(account, timepoint)`.
+    pub(super) fn past_votes(&mut self, account: Address, timepoint: U256) -> Result<U256> {
+        let t = self.past(timepoint)?;
+        Ok(self.lookup(vote_list(account), t))
+    }
+
+    /// `getPastTotalSupply(timepoint)`.
+    pub(super) fn past_total_supply(&mut self, timepoint: U256) -> Result<U256> {
+        let t = self.past(timepoint)?;
+        Ok(self.lookup(supply_list(), t))
+    }
+
+    /// `numCheckpoints(account)`.
+    pub(super) fn checkpoint_count_of(&mut self, account: Address) -> u32 {
+        u32::try_from(self.checkpoint_count(vote_list(account))).unwrap_or(u32::MAX)
+    }
+
+    /// `checkpoints(account, pos)`; past the end, Solidity's array index panic.
+    pub(super) fn checkpoint_of(&mut self, account: Address, pos: u32) -> Result<dml_primitives::Checkpoint208> {
+        let list = vote_list(account);
+        if u(u64::from(pos)) >= self.checkpoint_count(list) {
+            return Err(self.custom(alloy_sol_types::Panic { code: u(0x32) }));
+        }
+        let checkpoint = self.checkpoint(list, u(u64::from(pos)));
+        Ok(dml_primitives::Checkpoint208 {
+            _key: alloy_primitives::aliases::U48::from(checkpoint.key),
+            _value: alloy_primitives::aliases::U208::from(checkpoint.value),
+        })
     }
 
     /// Reverts with a custom error: the call fails with its encoding.
