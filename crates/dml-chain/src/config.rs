@@ -161,6 +161,15 @@ pub struct EngineConfig {
     pub max_contestation_validator_stake_since: u64,
     /// Seconds before a validator withdrawal unlocks.
     pub exit_validator_min_unlock_time: u64,
+    /// Cap on counted delegation as a multiple of a solver's own stake (1e18 = 1×).
+    pub delegation_cap_ratio: u64,
+    /// Highest commission a solver may set (1e18 = 100 %).
+    pub max_delegation_commission: u64,
+    /// Seconds between commission changes, and before a raise applies.
+    pub delegation_commission_cooldown: u64,
+    /// Seconds before undelegated stake can be withdrawn (more than the
+    /// claim window plus the vote period).
+    pub delegation_unbonding_time: u64,
 }
 
 impl Default for EngineConfig {
@@ -183,6 +192,10 @@ impl Default for EngineConfig {
             min_contestation_vote_period_time: p.min_contestation_vote_period_time,
             max_contestation_validator_stake_since: p.max_contestation_validator_stake_since,
             exit_validator_min_unlock_time: p.exit_validator_min_unlock_time,
+            delegation_cap_ratio: p.delegation_cap_ratio,
+            max_delegation_commission: p.max_delegation_commission,
+            delegation_commission_cooldown: p.delegation_commission_cooldown,
+            delegation_unbonding_time: p.delegation_unbonding_time,
         }
     }
 }
@@ -202,6 +215,10 @@ impl EngineConfig {
             min_contestation_vote_period_time: self.min_contestation_vote_period_time,
             max_contestation_validator_stake_since: self.max_contestation_validator_stake_since,
             exit_validator_min_unlock_time: self.exit_validator_min_unlock_time,
+            delegation_cap_ratio: self.delegation_cap_ratio,
+            max_delegation_commission: self.max_delegation_commission,
+            delegation_commission_cooldown: self.delegation_commission_cooldown,
+            delegation_unbonding_time: self.delegation_unbonding_time,
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::{
 // Each flow in its own file; the dispatch table below is the one place that
 // lists the functions.
 mod contestation;
+mod delegation;
 mod genesis;
 mod models;
 mod parameters;
@@ -52,6 +53,13 @@ fn get(word: U256, (offset, width): (usize, usize)) -> U256 {
 
 fn set(word: U256, (offset, width): (usize, usize), value: U256) -> U256 {
     with_bits(word, offset, width, value)
+}
+
+/// Whether delegated stake unbonds only after any slash that could reach it:
+/// the unbonding time exceeds the claim window (the last moment to contest)
+/// plus the vote period (the earliest a contestation settles).
+fn unbonding_outlasts_slashes(unbonding: u64, claim_window: u64, vote_period: u64) -> bool {
+    unbonding as u128 > claim_window as u128 + vote_period as u128
 }
 
 /// `amount × (1 − pct)` rounded down and the remainder, the way Arbius
@@ -370,6 +378,7 @@ engine_functions! { this, sender, calldata;
             },
             [GOVERN] setMinClaimSolutionTimeCall(c) => {
                 this.set_duration(Param::MinClaimTime, c.amount_)?;
+                this.check_unbonding_time()?;
                 this.emit(IEngine::MinClaimSolutionTimeChanged { amount: c.amount_ });
                 Vec::new()
             },
@@ -380,6 +389,7 @@ engine_functions! { this, sender, calldata;
             },
             [GOVERN] setMinContestationVotePeriodTimeCall(c) => {
                 this.set_duration(Param::VotePeriod, c.amount_)?;
+                this.check_unbonding_time()?;
                 this.emit(IEngine::MinContestationVotePeriodTimeChanged { amount: c.amount_ });
                 Vec::new()
             },
@@ -391,6 +401,35 @@ engine_functions! { this, sender, calldata;
             [GOVERN] setExitValidatorMinUnlockTimeCall(c) => {
                 this.set_duration(Param::ExitUnlock, c.amount_)?;
                 this.emit(IEngine::ExitValidatorMinUnlockTimeChanged { amount: c.amount_ });
+                Vec::new()
+            },
+            [GOVERN] delegationCapRatioCall(_) => this.param(Param::DelegationCapRatio).abi_encode(),
+            [GOVERN] maxDelegationCommissionCall(_) => this.param(Param::MaxCommission).abi_encode(),
+            [GOVERN] delegationCommissionCooldownCall(_) => this.param(Param::CommissionCooldown).abi_encode(),
+            [GOVERN] delegationUnbondingTimeCall(_) => this.param(Param::DelegationUnbonding).abi_encode(),
+            [GOVERN] setDelegationCapRatioCall(c) => {
+                this.only_owner()?;
+                if c.amount_ > u(u64::MAX) {
+                    return Err("ratio out of range");
+                }
+                this.set_param(Param::DelegationCapRatio, c.amount_);
+                this.emit(IEngine::DelegationCapRatioChanged { amount: c.amount_ });
+                Vec::new()
+            },
+            [GOVERN] setMaxDelegationCommissionCall(c) => {
+                this.set_percentage(Param::MaxCommission, c.amount_)?;
+                this.emit(IEngine::MaxDelegationCommissionChanged { amount: c.amount_ });
+                Vec::new()
+            },
+            [GOVERN] setDelegationCommissionCooldownCall(c) => {
+                this.set_duration(Param::CommissionCooldown, c.amount_)?;
+                this.emit(IEngine::DelegationCommissionCooldownChanged { amount: c.amount_ });
+                Vec::new()
+            },
+            [GOVERN] setDelegationUnbondingTimeCall(c) => {
+                this.set_duration(Param::DelegationUnbonding, c.amount_)?;
+                this.check_unbonding_time()?;
+                this.emit(IEngine::DelegationUnbondingTimeChanged { amount: c.amount_ });
                 Vec::new()
             },
 
@@ -455,7 +494,7 @@ engine_functions! { this, sender, calldata;
             },
             [STAKE] contestationsCall(c) => {
                 let head = this.j.load(Contract::Engine, contestation_slot(c.taskid, 0));
-                let slash = this.j.load(Contract::Engine, contestation_slot(c.taskid, 1));
+                let slash = get(this.j.load(Contract::Engine, contestation_slot(c.taskid, 1)), field::SLASH);
                 (
                     word_to_address(head),
                     get(head, field::CONTEST_TIME).to::<u64>(),
@@ -638,6 +677,27 @@ engine_functions! { this, sender, calldata;
                 this.contestation_vote_finish(c.taskid_, c.amnt_)?;
                 Vec::new()
             },
+
+            // ---- delegated stake ----
+            [DELEGATE] delegateStakeCall(c) => {
+                this.delegate_stake(c.solver_, c.amount_)?;
+                Vec::new()
+            },
+            [DELEGATE] undelegateStakeCall(c) => this.undelegate_stake(c.solver_, c.amount_)?.abi_encode(),
+            [DELEGATE] withdrawDelegationCall(c) => this.withdraw_delegation(c.solver_, c.to_)?.abi_encode(),
+            [DELEGATE] claimDelegationRewardsCall(c) => this.claim_delegation_rewards(c.solver_)?.abi_encode(),
+            [DELEGATE] setDelegationCommissionCall(c) => {
+                this.set_commission(c.commission_)?;
+                Vec::new()
+            },
+            [DELEGATE] setAcceptDelegationsCall(c) => {
+                this.set_accept_delegations(c.accept_)?;
+                Vec::new()
+            },
+            [DELEGATE] delegationPoolCall(c) => this.delegation_pool_view(c.solver),
+            [DELEGATE] delegationCall(c) => this.delegation_view(c.delegator, c.solver)?,
+            [DELEGATE] delegationUnbondingRequestCall(c) => this.unbonding_request_view(c.delegator, c.solver, c.index),
+            [DELEGATE] solverStakeCall(c) => this.solver_stake_view(c.solver),
 }
 
 // ---------------------------------------------------------------------------

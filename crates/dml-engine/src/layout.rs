@@ -32,8 +32,10 @@ pub mod engine {
     pub const CLAIM_PARAMETERS: u64 = 8;
     /// validator minimum %, slash %, retraction fee %, retraction wait.
     pub const STAKE_PARAMETERS: u64 = 9;
-    /// vote period, stake-since slack, withdraw unlock time.
+    /// vote period, stake-since slack, withdraw unlock time, delegation unbonding time.
     pub const TIME_PARAMETERS: u64 = 10;
+    /// delegation cap ratio, maximum commission, commission cooldown.
+    pub const DELEGATION_PARAMETERS: u64 = 11;
 
     /// `models`: id → [addr|fee, rate, template cid digest].
     pub const MODELS: u64 = 20;
@@ -57,6 +59,13 @@ pub mod engine {
     pub const YEAS: u64 = 28;
     /// `contestationVoteNays`: id → address[].
     pub const NAYS: u64 = 29;
+    /// Delegation pools: solver → [terms, bonded, unbonding, rewards] (see
+    /// [`pool_word`](super::pool_word)).
+    pub const DELEGATION_POOLS: u64 = 30;
+    /// Delegations: solver → delegator → [shares | request range, rewards settled].
+    pub const DELEGATIONS: u64 = 31;
+    /// Unbonding requests: solver → delegator → index → unlock time | unbonding shares.
+    pub const UNBONDING_REQUESTS: u64 = 32;
 }
 
 /// Token simple variables and mappings.
@@ -147,6 +156,53 @@ pub mod field {
     /// Task word 3: lifecycle status.
     pub const TASK_STATUS: (usize, usize) = (248, 8);
 
+    /// Contestation word 1: the slash every voter escrows.
+    pub const SLASH: (usize, usize) = (0, 128);
+    /// Contestation word 1: the part of the accused solver's slash its own
+    /// stake could not cover, owed by its delegation pool if it loses (after
+    /// the first settlement batch of a lost contestation: the part the pool
+    /// could not pay).
+    pub const POOL_SHORTFALL: (usize, usize) = (128, 128);
+
+    /// Pool terms: a scheduled commission raise.
+    pub const NEXT_COMMISSION: (usize, usize) = (0, 64);
+    /// Pool terms: when the scheduled raise applies.
+    pub const NEXT_COMMISSION_TIME: (usize, usize) = (64, 40);
+    /// Pool terms: when the solver last changed its commission.
+    pub const COMMISSION_CHANGED: (usize, usize) = (104, 40);
+    /// Pool terms: the pool takes no new delegations.
+    pub const POOL_CLOSED: (usize, usize) = (144, 8);
+    /// Bonded and unbonding pool words: the stake (DML).
+    pub const POOL_STAKE: (usize, usize) = (0, 80);
+    /// Bonded and unbonding pool words: the shares outstanding. A pool's
+    /// shares never exceed 2^32 per unit of stake (see `MAX_SHARES_PER_STAKE`
+    /// in the delegation flow), so they fit 112 bits.
+    pub const POOL_SHARES: (usize, usize) = (80, 112);
+    /// Bonded pool word: the commission in force (1e18 = 100 %), read by every claim.
+    pub const COMMISSION: (usize, usize) = (192, 63);
+    /// Bonded pool word: a raise is scheduled in the terms word.
+    pub const COMMISSION_SCHEDULED: (usize, usize) = (255, 1);
+    /// Rewards pool word: rewards per bonded share, summed, scaled by 2^96.
+    pub const REWARD_PER_SHARE: (usize, usize) = (0, 160);
+    /// Rewards pool word: the DML the engine holds for the pool's delegators
+    /// (credited less paid; what is not owed to anyone is rounding dust,
+    /// paid to the last delegator to leave).
+    pub const REWARD_RESERVE: (usize, usize) = (160, 96);
+    /// Delegation word 0: the delegator's bonded shares.
+    pub const DELEGATED_SHARES: (usize, usize) = (0, 112);
+    /// Delegation word 0: index of its oldest unwithdrawn unbonding request.
+    pub const FIRST_REQUEST: (usize, usize) = (112, 32);
+    /// Delegation word 0: one past its newest unbonding request.
+    pub const END_REQUEST: (usize, usize) = (144, 32);
+    /// Delegation word 1: the pool's reward per share when its rewards were last settled.
+    pub const SETTLED_REWARD_PER_SHARE: (usize, usize) = (0, 160);
+    /// Delegation word 1: the fraction of a wei (scaled by 2^96) owed to it.
+    pub const REWARD_REMAINDER: (usize, usize) = (160, 96);
+    /// Unbonding request: when it unlocks.
+    pub const REQUEST_UNLOCK: (usize, usize) = (0, 40);
+    /// Unbonding request: its shares of the unbonding pool.
+    pub const REQUEST_SHARES: (usize, usize) = (40, 112);
+
     /// Contestation word 0: when it was submitted.
     pub const CONTEST_TIME: (usize, usize) = (160, 64);
     /// Contestation word 0: next voter index to settle.
@@ -178,6 +234,14 @@ pub enum Param {
     StakeSinceSlack,
     /// Withdraw unlock delay in seconds.
     ExitUnlock,
+    /// Unbonding delay of delegated stake in seconds.
+    DelegationUnbonding,
+    /// Cap on counted delegation, as a multiple of the solver's own stake (1e18 = 1×).
+    DelegationCapRatio,
+    /// Highest commission a solver may set.
+    MaxCommission,
+    /// Seconds between commission changes, and before a raise applies.
+    CommissionCooldown,
     /// Emission cap.
     EmissionCap,
     /// Start of the emission curve.
@@ -201,6 +265,10 @@ impl Param {
             Self::VotePeriod => (TIME_PARAMETERS, QUARTER[0]),
             Self::StakeSinceSlack => (TIME_PARAMETERS, QUARTER[1]),
             Self::ExitUnlock => (TIME_PARAMETERS, QUARTER[2]),
+            Self::DelegationUnbonding => (TIME_PARAMETERS, QUARTER[3]),
+            Self::DelegationCapRatio => (DELEGATION_PARAMETERS, QUARTER[0]),
+            Self::MaxCommission => (DELEGATION_PARAMETERS, QUARTER[1]),
+            Self::CommissionCooldown => (DELEGATION_PARAMETERS, QUARTER[2]),
             Self::EmissionCap => (EMISSION, field::EMISSION_CAP),
             Self::StartTime => (EMISSION, field::START_TIME),
         }
@@ -219,6 +287,18 @@ pub mod task_word {
     pub const STATE: u64 = 3;
     /// Solution CID digest.
     pub const SOLUTION_CID: u64 = 4;
+}
+
+/// Words of a delegation pool record, relative to its base slot.
+pub mod pool_word {
+    /// Scheduled commission raise, last change, closed flag.
+    pub const TERMS: u64 = 0;
+    /// Bonded stake and shares, and the commission in force.
+    pub const BONDED: u64 = 1;
+    /// Unbonding stake and shares.
+    pub const UNBONDING: u64 = 2;
+    /// Reward per share and the reward reserve.
+    pub const REWARDS: u64 = 3;
 }
 
 /// Lifecycle of a task (task word 3, status field).

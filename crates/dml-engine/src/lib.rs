@@ -254,10 +254,12 @@ pub mod facet {
     pub const SETTLE: u8 = 8;
     /// Validator stakes, withdrawals, contestations and votes.
     pub const STAKE: u8 = 16;
+    /// Stake delegated to solvers: deposits, unbonding, rewards, commission.
+    pub const DELEGATE: u8 = 32;
     /// Every facet.
-    pub const ALL: u8 = GOVERN | TASKS | SOLVE | SETTLE | STAKE;
+    pub const ALL: u8 = GOVERN | TASKS | SOLVE | SETTLE | STAKE | DELEGATE;
     /// Every facet, in bit order.
-    pub const EACH: [u8; 5] = [GOVERN, TASKS, SOLVE, SETTLE, STAKE];
+    pub const EACH: [u8; 6] = [GOVERN, TASKS, SOLVE, SETTLE, STAKE, DELEGATE];
 
     /// The facet bit of an engine function selector; 0 for an unknown selector.
     pub fn of_selector(selector: [u8; 4]) -> u8 {
@@ -290,6 +292,16 @@ pub struct Parameters {
     pub max_contestation_validator_stake_since: u64,
     /// Seconds before a withdraw request unlocks.
     pub exit_validator_min_unlock_time: u64,
+    /// Cap on the delegated stake that counts toward a solver's stake, as a
+    /// multiple of its own stake (1e18 = 1×).
+    pub delegation_cap_ratio: u64,
+    /// Highest commission a solver may keep of its earnings (1e18 = 100 %).
+    pub max_delegation_commission: u64,
+    /// Seconds between a solver's commission changes, and before a raise applies.
+    pub delegation_commission_cooldown: u64,
+    /// Seconds before undelegated stake can be withdrawn; must exceed the
+    /// claim window plus the vote period, so nobody leaves ahead of a slash.
+    pub delegation_unbonding_time: u64,
 }
 
 impl Default for Parameters {
@@ -307,13 +319,18 @@ impl Default for Parameters {
             min_contestation_vote_period_time: 4_000,
             max_contestation_validator_stake_since: 120,
             exit_validator_min_unlock_time: 86_400,
+            delegation_cap_ratio: 10 * 100 * PERCENT, // 10×
+            max_delegation_commission: 50 * PERCENT,
+            delegation_commission_cooldown: 7 * 86_400,
+            delegation_unbonding_time: 86_400,
         }
     }
 }
 
 impl Parameters {
-    /// The fields in declaration order: the six percentages, then the five durations.
-    pub fn to_array(&self) -> [u64; 11] {
+    /// The fields in declaration order: the six percentages, the five
+    /// durations, then the four delegation parameters.
+    pub fn to_array(&self) -> [u64; 15] {
         [
             self.validator_minimum_percentage,
             self.slash_amount_percentage,
@@ -326,12 +343,16 @@ impl Parameters {
             self.min_contestation_vote_period_time,
             self.max_contestation_validator_stake_since,
             self.exit_validator_min_unlock_time,
+            self.delegation_cap_ratio,
+            self.max_delegation_commission,
+            self.delegation_commission_cooldown,
+            self.delegation_unbonding_time,
         ]
     }
 
     /// The inverse of [`Parameters::to_array`].
-    pub fn from_array(fields: [u64; 11]) -> Self {
-        let [validator_minimum_percentage, slash_amount_percentage, solution_fee_percentage, retraction_fee_percentage, treasury_reward_percentage, liquidity_reward_percentage, min_claim_solution_time, min_retraction_wait_time, min_contestation_vote_period_time, max_contestation_validator_stake_since, exit_validator_min_unlock_time] =
+    pub fn from_array(fields: [u64; 15]) -> Self {
+        let [validator_minimum_percentage, slash_amount_percentage, solution_fee_percentage, retraction_fee_percentage, treasury_reward_percentage, liquidity_reward_percentage, min_claim_solution_time, min_retraction_wait_time, min_contestation_vote_period_time, max_contestation_validator_stake_since, exit_validator_min_unlock_time, delegation_cap_ratio, max_delegation_commission, delegation_commission_cooldown, delegation_unbonding_time] =
             fields;
         Self {
             validator_minimum_percentage,
@@ -345,6 +366,10 @@ impl Parameters {
             min_contestation_vote_period_time,
             max_contestation_validator_stake_since,
             exit_validator_min_unlock_time,
+            delegation_cap_ratio,
+            max_delegation_commission,
+            delegation_commission_cooldown,
+            delegation_unbonding_time,
         }
     }
 }
@@ -425,6 +450,9 @@ pub enum GenesisError {
     StartTimeOutOfRange,
     /// A genesis model `registerModel` would refuse; the reason.
     Model(&'static str),
+    /// The delegation unbonding time does not exceed the claim window plus
+    /// the vote period.
+    UnbondingTooShort,
 }
 
 impl core::fmt::Display for GenesisError {
@@ -436,6 +464,9 @@ impl core::fmt::Display for GenesisError {
             Self::EngineAllocation => "genesis allocation to the engine",
             Self::ZeroOwner => "genesis owner is the zero address",
             Self::StartTimeOutOfRange => "genesis start time is out of range",
+            Self::UnbondingTooShort => {
+                "genesis delegation unbonding time must exceed the claim window plus the vote period"
+            }
             Self::Model(reason) => return write!(f, "genesis model: {reason}"),
         })
     }

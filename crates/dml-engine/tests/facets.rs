@@ -23,6 +23,7 @@ fn call_in<S: Storage>(
         facet::SOLVE => call_facets::<{ facet::SOLVE }, _>(storage, ctx, target, data),
         facet::SETTLE => call_facets::<{ facet::SETTLE }, _>(storage, ctx, target, data),
         facet::STAKE => call_facets::<{ facet::STAKE }, _>(storage, ctx, target, data),
+        facet::DELEGATE => call_facets::<{ facet::DELEGATE }, _>(storage, ctx, target, data),
         0 => call_facets::<0, _>(storage, ctx, target, data),
         _ => unreachable!("mask {mask}"),
     }

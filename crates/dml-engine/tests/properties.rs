@@ -1,6 +1,16 @@
-//! Long random call sequences (many senders, time jumps, garbage calldata)
-//! against the protocol's invariants: DML is conserved, the cap holds, no
-//! call panics, and every task ends at most once.
+//! Long random call sequences (many senders, time jumps, garbage calldata,
+//! delegation) against the protocol's invariants: DML is conserved across
+//! balances, stakes, delegation pools, unbonding stake and reward reserves,
+//! the cap holds, no call panics, every task ends at most once, and no
+//! delegator gets back more than it put in (plus the rewards credited to it).
+//!
+//! `DML_PROPTEST_CASES` sets the number of random sequences (48 by default;
+//! each is 40 to 160 operations). The long run of the issue, over a million
+//! operations:
+//!
+//! ```text
+//! DML_PROPTEST_CASES=10000 cargo test --release -p dml-engine --test properties -- random_sequences
+//! ```
 
 mod support;
 
@@ -16,6 +26,28 @@ use support::{
 
 const WINDOW: u64 = 60;
 
+/// Money flows of one delegation pool, from the engine's events.
+#[derive(Default)]
+struct PoolFlows {
+    delegated: U256,
+    withdrawn: U256,
+    slashed: U256,
+    credited: U256,
+    paid: U256,
+}
+
+/// Money flows of one delegator in one pool.
+#[derive(Default)]
+struct DelegatorFlows {
+    delegated: U256,
+    withdrawn: U256,
+}
+
+/// The random sequences' count: `DML_PROPTEST_CASES`, or 48.
+fn cases() -> u32 {
+    std::env::var("DML_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+}
+
 struct Sim {
     w: World,
     models: [B256; 2],
@@ -26,6 +58,12 @@ struct Sim {
     genesis_supply: U256,
     /// After each checked step: the time, each actor's votes, the supply.
     votes_history: Vec<(u64, Vec<U256>, U256)>,
+    /// Per solver.
+    pools: HashMap<Address, PoolFlows>,
+    /// Per (delegator, solver).
+    delegators: HashMap<(Address, Address), DelegatorFlows>,
+    /// Operations applied, for the long run's figure.
+    ops_applied: u64,
 }
 
 impl Sim {
@@ -35,6 +73,8 @@ impl Sim {
             min_retraction_wait_time: WINDOW,
             min_contestation_vote_period_time: WINDOW,
             exit_validator_min_unlock_time: WINDOW,
+            delegation_unbonding_time: 2 * WINDOW + 1,
+            delegation_commission_cooldown: 3 * WINDOW,
             ..Parameters::default()
         };
         let mut w = World::with_parameters(parameters);
@@ -47,11 +87,16 @@ impl Sim {
         let owner = w.owner;
         w.engine(owner, IEngine::setSolutionMineableRateCall { model_: paid, rate_: ONE_DML * U256::from(10u8) })
             .unwrap();
-        for i in 0..ACTORS {
+        // The last actor's own stake is below the slash: only the stake
+        // delegated to it makes it eligible, and its pool pays what its own
+        // stake cannot when it loses a contestation.
+        for i in 0..ACTORS - 1 {
             w.deposit(account(i), dml(500));
         }
+        let thin = account(ACTORS - 1);
+        w.deposit(thin, dml(5));
         let genesis_supply = w.total_supply();
-        Self {
+        let mut sim = Self {
             w,
             models: [free, paid],
             model_addrs,
@@ -59,7 +104,15 @@ impl Sim {
             endings: HashMap::new(),
             genesis_supply,
             votes_history: Vec::new(),
+            pools: HashMap::new(),
+            delegators: HashMap::new(),
+            ops_applied: 0,
+        };
+        for i in 0..2 {
+            sim.apply(&Op::DelegateStake { who: i, solver: ACTORS - 1, amount: 100 });
         }
+        sim.apply(&Op::DelegateStake { who: 2, solver: 0, amount: 50 });
+        sim
     }
 
     fn task(&self, index: usize) -> B256 {
@@ -96,6 +149,7 @@ impl Sim {
                     if let Some(id) = ended {
                         *self.endings.entry(id).or_default() += 1;
                     }
+                    self.record_delegation_flows(log);
                 }
                 Some(outcome.output.to_vec())
             }
@@ -108,6 +162,73 @@ impl Sim {
 
     fn apply(&mut self, op: &Op) {
         ops::apply(self, op);
+        self.ops_applied += 1;
+    }
+
+    fn record_delegation_flows(&mut self, log: &dml_engine::Log) {
+        let topics = log.topics.iter().copied();
+        let topic = log.topics[0];
+        if topic == IEngine::StakeDelegated::SIGNATURE_HASH {
+            let e = IEngine::StakeDelegated::decode_raw_log(topics, &log.data).unwrap();
+            self.pools.entry(e.solver).or_default().delegated += e.amount;
+            self.delegators.entry((e.delegator, e.solver)).or_default().delegated += e.amount;
+        } else if topic == IEngine::DelegationWithdrawn::SIGNATURE_HASH {
+            let e = IEngine::DelegationWithdrawn::decode_raw_log(topics, &log.data).unwrap();
+            self.pools.entry(e.solver).or_default().withdrawn += e.amount;
+            self.delegators.entry((e.delegator, e.solver)).or_default().withdrawn += e.amount;
+        } else if topic == IEngine::DelegationSlashed::SIGNATURE_HASH {
+            let e = IEngine::DelegationSlashed::decode_raw_log(topics, &log.data).unwrap();
+            self.pools.entry(e.solver).or_default().slashed += e.stake + e.unbonding;
+        } else if topic == IEngine::DelegationRewards::SIGNATURE_HASH {
+            let e = IEngine::DelegationRewards::decode_raw_log(topics, &log.data).unwrap();
+            self.pools.entry(e.solver).or_default().credited += e.pool;
+        } else if topic == IEngine::DelegationRewardsPaid::SIGNATURE_HASH {
+            let e = IEngine::DelegationRewardsPaid::decode_raw_log(topics, &log.data).unwrap();
+            self.pools.entry(e.solver).or_default().paid += e.amount;
+        }
+    }
+
+    /// Every pool holds exactly what flowed into it less what flowed out;
+    /// its delegators' positions never add up to more than it holds; no
+    /// delegator's stake, unbonding and withdrawals exceed its deposits.
+    /// Returns the DML the engine holds for all pools.
+    fn check_pools(&mut self) -> U256 {
+        let mut held = U256::ZERO;
+        for i in 0..ACTORS {
+            let solver = account(i);
+            let pool = self.w.engine(solver, IEngine::delegationPoolCall { solver }).unwrap();
+            let flows = self.pools.remove(&solver).unwrap_or_default();
+            assert_eq!(
+                pool.stake + pool.unbondingStake + flows.withdrawn + flows.slashed,
+                flows.delegated,
+                "pool {i}: stake in = stake held + out"
+            );
+            assert_eq!(pool.rewardReserve + flows.paid, flows.credited, "pool {i}: rewards in = held + paid");
+            let (mut stake, mut unbonding, mut pending) = (U256::ZERO, U256::ZERO, U256::ZERO);
+            for j in 0..ACTORS {
+                let delegator = account(j);
+                let d = self.w.engine(delegator, IEngine::delegationCall { delegator, solver }).unwrap();
+                let own = self.delegators.get(&(delegator, solver));
+                let deposited = own.map_or(U256::ZERO, |f| f.delegated);
+                let withdrawn = own.map_or(U256::ZERO, |f| f.withdrawn);
+                assert!(
+                    d.stake + d.unbonding + withdrawn <= deposited,
+                    "delegator {j} in pool {i} holds or got back more than it deposited"
+                );
+                stake += d.stake;
+                unbonding += d.unbonding;
+                pending += d.pendingRewards;
+            }
+            assert!(stake <= pool.stake && unbonding <= pool.unbondingStake, "pool {i}: positions exceed the pool");
+            assert!(pending <= pool.rewardReserve, "pool {i}: owed rewards exceed the reserve");
+            assert!(
+                pool.shares.is_zero() == pool.stake.is_zero(),
+                "pool {i}: shares without stake or stake without shares"
+            );
+            held += pool.stake + pool.unbondingStake + pool.rewardReserve;
+            self.pools.insert(solver, flows);
+        }
+        held
     }
 
     fn holders(&self) -> Vec<Address> {
@@ -144,7 +265,8 @@ impl Sim {
         let staked: U256 = (0..10).map(|i| self.w.staked(account(i))).fold(U256::ZERO, |a, b| a + b);
         let accrued = self.w.accrued_fees();
         let liquidity = self.w.engine(account(0), IEngine::accruedLiquidityRewardsCall {}).unwrap();
-        let held = staked + accrued + liquidity + self.escrowed_fees();
+        let pools = self.check_pools();
+        let held = staked + accrued + liquidity + self.escrowed_fees() + pools;
         let engine_balance = self.w.balance(self.w.contracts.engine);
         if settled {
             assert_eq!(engine_balance, held, "engine holds exactly stakes, accruals and open fees");
@@ -249,6 +371,30 @@ impl Sim {
             self.send(account(1), Contract::Engine, IEngine::claimSolutionCall { taskid_: id });
         }
     }
+
+    /// Every delegator leaves every pool and withdraws; afterwards no pool
+    /// holds anything: the last one out of each took its dust.
+    fn exit_pools(&mut self) {
+        for who in 0..ACTORS {
+            for solver in 0..ACTORS {
+                self.apply(&Op::Undelegate { who, solver, amount: 0, all: true });
+            }
+        }
+        let unbonding = self.w.engine(account(0), IEngine::delegationUnbondingTimeCall {}).unwrap();
+        self.w.next_block(unbonding.to::<u64>() + 1);
+        for who in 0..ACTORS {
+            self.apply(&Op::WithdrawDelegation { who, solver: 0 });
+        }
+        for i in 0..ACTORS {
+            let solver = account(i);
+            let pool = self.w.engine(solver, IEngine::delegationPoolCall { solver }).unwrap();
+            assert_eq!(
+                (pool.stake, pool.shares, pool.unbondingStake, pool.unbondingShares, pool.rewardReserve),
+                (U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO, U256::ZERO),
+                "pool {i} keeps something after everyone left"
+            );
+        }
+    }
 }
 
 impl ops::Host for Sim {
@@ -278,7 +424,7 @@ impl ops::Host for Sim {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_sequences_keep_the_invariants(ops in prop::collection::vec(op(), 40..160)) {
@@ -291,8 +437,18 @@ proptest! {
         sim.drain();
         sim.check(true);
         sim.check_past_votes();
+        sim.exit_pools();
+        sim.check(true);
+        let before = OPS.fetch_add(sim.ops_applied, std::sync::atomic::Ordering::Relaxed);
+        let after = before + sim.ops_applied;
+        if after / 100_000 > before / 100_000 {
+            eprintln!("random sequences: {after} operations checked");
+        }
     }
 }
+
+/// Operations the random sequences applied in this process.
+static OPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 #[test]
 fn a_long_scripted_sequence_reaches_slashing_and_stays_conserved() {

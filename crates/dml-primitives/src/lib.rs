@@ -100,6 +100,32 @@ alloy_sol_types::sol! {
         /// or the solver; emitted once, by the first finish batch.
         event ContestationResolved(bytes32 indexed task, bool contestationWon, uint256 yeas, uint256 nays);
 
+        // ---- delegated stake (DML additions, whitepaper §5) ----
+        /// `delegator` deposited `amount` to `solver`'s delegation pool for `shares` of it.
+        event StakeDelegated(address indexed delegator, address indexed solver, uint256 amount, uint256 shares);
+        /// `delegator` started unbonding `amount` from `solver`'s pool: request `index`, withdrawable from `unlockTime`.
+        event StakeUndelegated(address indexed delegator, address indexed solver, uint256 indexed index, uint256 amount, uint256 unlockTime);
+        /// Unbonded stake left the engine.
+        event DelegationWithdrawn(address indexed delegator, address indexed solver, address to, uint256 amount);
+        /// A delegator's share of its pool's rewards was paid out.
+        event DelegationRewardsPaid(address indexed delegator, address indexed solver, uint256 amount);
+        /// A claim paid `solver` and its pool: `commission` kept by the solver, `pool` credited to the delegators.
+        event DelegationRewards(bytes32 indexed task, address indexed solver, uint256 commission, uint256 pool);
+        /// A lost contestation took the rest of the slash from `solver`'s pool: from its stake and from its unbonding stake.
+        event DelegationSlashed(bytes32 indexed task, address indexed solver, uint256 stake, uint256 unbonding);
+        /// `solver`'s commission becomes `commission` at `effectiveTime` (now for a cut, after the cooldown for a raise).
+        event DelegationCommissionChanged(address indexed solver, uint256 commission, uint256 effectiveTime);
+        /// `solver` opened or closed its pool to new delegations.
+        event DelegationsAccepted(address indexed solver, bool accepted);
+        /// The cap on counted delegation, as a multiple of the solver's own stake (1e18 = 1×), changed.
+        event DelegationCapRatioChanged(uint256 indexed amount);
+        /// The highest commission a solver may set changed.
+        event MaxDelegationCommissionChanged(uint256 indexed amount);
+        /// The time between commission changes (and before a raise applies) changed.
+        event DelegationCommissionCooldownChanged(uint256 indexed amount);
+        /// The unbonding delay of delegated stake changed.
+        event DelegationUnbondingTimeChanged(uint256 indexed amount);
+
         // ---- roles and parameters ----
         function owner() external view returns (address);
         function transferOwnership(address to_) external;
@@ -144,6 +170,40 @@ alloy_sol_types::sol! {
         function setMinContestationVotePeriodTime(uint256 amount_) external;
         function setMaxContestationValidatorStakeSince(uint256 amount_) external;
         function setExitValidatorMinUnlockTime(uint256 amount_) external;
+
+        // ---- delegated stake: parameters (governance) ----
+        function delegationCapRatio() external view returns (uint256);
+        function maxDelegationCommission() external view returns (uint256);
+        function delegationCommissionCooldown() external view returns (uint256);
+        function delegationUnbondingTime() external view returns (uint256);
+        function setDelegationCapRatio(uint256 amount_) external;
+        function setMaxDelegationCommission(uint256 amount_) external;
+        function setDelegationCommissionCooldown(uint256 amount_) external;
+        function setDelegationUnbondingTime(uint256 amount_) external;
+
+        // ---- delegated stake ----
+        /// Deposits `amount_` DML of the sender's to `solver_`'s delegation pool.
+        function delegateStake(address solver_, uint256 amount_) external;
+        /// Starts unbonding `amount_` of the sender's stake in `solver_`'s pool; returns the request's index.
+        function undelegateStake(address solver_, uint256 amount_) external returns (uint256);
+        /// Pays every unbonded request of the sender's in `solver_`'s pool to `to_`; returns the amount.
+        function withdrawDelegation(address solver_, address to_) external returns (uint256);
+        /// Pays the sender's pending rewards from `solver_`'s pool; returns the amount.
+        function claimDelegationRewards(address solver_) external returns (uint256);
+        /// The sender (a solver) sets the share of its earnings it keeps before its pool is paid.
+        function setDelegationCommission(uint256 commission_) external;
+        /// The sender (a solver) opens or closes its pool to new delegations.
+        function setAcceptDelegations(bool accept_) external;
+        /// A solver's pool: its bonded and unbonding stake and shares, the rewards it holds for its
+        /// delegators, its commission (and a scheduled change) and whether it takes new delegations.
+        function delegationPool(address solver) external view returns (uint256 stake, uint256 shares, uint256 unbondingStake, uint256 unbondingShares, uint256 rewardReserve, uint256 commission, uint256 nextCommission, uint256 nextCommissionTime, bool acceptsDelegations);
+        /// One delegator's position in a solver's pool: bonded stake and shares, rewards not yet
+        /// paid, stake unbonding (and how much of it is withdrawable now), and its requests' index range.
+        function delegation(address delegator, address solver) external view returns (uint256 stake, uint256 shares, uint256 pendingRewards, uint256 unbonding, uint256 withdrawable, uint256 firstRequest, uint256 endRequest);
+        /// An unbonding request: when it unlocks, what it is worth now, and its unbonding shares.
+        function delegationUnbondingRequest(address delegator, address solver, uint256 index) external view returns (uint256 unlockTime, uint256 amount, uint256 shares);
+        /// What a solver's eligibility counts: its own free stake, its pool's stake, and the part of that the cap counts.
+        function solverStake(address solver) external view returns (uint256 own, uint256 delegated, uint256 counted);
 
         // ---- public state getters (flattened, as Solidity generates them) ----
         function models(bytes32 model) external view returns (uint256 fee, address addr, uint256 rate, bytes cid);

@@ -110,7 +110,7 @@ alloy_sol_types::sol! {
             uint64 startTime,
             address[] calldata holders,
             uint256[] calldata amounts,
-            uint64[11] calldata parameters,
+            uint64[15] calldata parameters,
             GenesisModel[] calldata models
         ) external;
     }

@@ -51,7 +51,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         // was submitted; word 1 holds it. The contester's escrow is checked
         // here, before the first write (governance may have lowered the slash
         // since, so eligibility alone does not cover it).
-        let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
+        let slash = get(self.j.load(Contract::Engine, contestation_slot(id, 1)), field::SLASH);
         if self.validator(sender).free_stake() < slash {
             return Err("stake below slash amount");
         }
@@ -95,7 +95,7 @@ impl<S: Storage> Exec<'_, '_, S> {
     /// A vote that escrows the contestation's slash from the voter's free
     /// stake, so a loser cannot withdraw before settlement.
     pub(super) fn vote(&mut self, id: B256, yea: bool, addr: Address) -> Result<()> {
-        let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
+        let slash = get(self.j.load(Contract::Engine, contestation_slot(id, 1)), field::SLASH);
         let mut validator = self.validator(addr);
         if validator.free_stake() < slash {
             return Err("stake below slash amount");
@@ -136,12 +136,28 @@ impl<S: Storage> Exec<'_, '_, S> {
             return Err("contestation already finished");
         }
         let end = (start + u(amount as u64)).min(winners);
-        let slash = self.j.load(Contract::Engine, contestation_slot(id, 1));
+        let escrow_slot = contestation_slot(id, 1);
+        let mut escrow = self.j.load(Contract::Engine, escrow_slot);
+        let slash = get(escrow, field::SLASH);
+        if contestation_won && start.is_zero() {
+            // The accused's own stake escrowed what it could; its pool pays
+            // the rest now, bonded and unbonding delegators pro rata. What
+            // the pool cannot pay stays recorded, and the pot is that much
+            // smaller in every batch.
+            let shortfall = get(escrow, field::POOL_SHORTFALL);
+            if !shortfall.is_zero() {
+                let accused = self.task_state(id).solver;
+                let taken = self.slash_pool(id, accused, shortfall);
+                escrow = set(escrow, field::POOL_SHORTFALL, shortfall - taken);
+                self.j.store(Contract::Engine, escrow_slot, escrow);
+            }
+        }
+        let unpaid = if contestation_won { get(escrow, field::POOL_SHORTFALL) } else { U256::ZERO };
 
         // The losers' escrow: half (rounded up) to the first winner (the
         // contester or the accused), the rest shared by the other winners;
         // the indivisible remainder accrues to the treasury.
-        let pot = losers * slash;
+        let pot = losers * slash - unpaid;
         let to_first = if winners == U256::from(1u8) { pot } else { pot - (pot >> 1) };
         let others = winners - U256::from(1u8);
         let to_other = if others.is_zero() { U256::ZERO } else { div(pot - to_first, others) };
@@ -151,7 +167,11 @@ impl<S: Storage> Exec<'_, '_, S> {
         while index < end {
             let addr = self.voter(id, list, index)?;
             let mut validator = self.validator(addr);
-            validator.staked += slash;
+            // The accused (first of the nays) gets back what its own stake
+            // escrowed; its pool's part was never taken.
+            let returned =
+                if !contestation_won && index.is_zero() { slash - get(escrow, field::POOL_SHORTFALL) } else { slash };
+            validator.staked += returned;
             self.set_validator(addr, validator);
             let share = if index.is_zero() { to_first } else { to_other };
             if !share.is_zero() {

@@ -12,9 +12,17 @@ pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::re
     let p = &config.parameters;
     let wad = WAD.to::<u64>();
     if p.to_array()[..6].iter().any(|&pct| pct > wad)
+        || p.max_delegation_commission > wad
         || p.treasury_reward_percentage as u128 + p.liquidity_reward_percentage as u128 > wad as u128
     {
         return Err(GenesisError::PercentageOutOfRange);
+    }
+    if !unbonding_outlasts_slashes(
+        p.delegation_unbonding_time,
+        p.min_claim_solution_time,
+        p.min_contestation_vote_period_time,
+    ) {
+        return Err(GenesisError::UnbondingTooShort);
     }
     let mut allocated = U256::ZERO;
     for (holder, amount) in &config.allocations {
@@ -46,6 +54,10 @@ pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::re
         (Param::VotePeriod, u(p.min_contestation_vote_period_time)),
         (Param::StakeSinceSlack, u(p.max_contestation_validator_stake_since)),
         (Param::ExitUnlock, u(p.exit_validator_min_unlock_time)),
+        (Param::DelegationUnbonding, u(p.delegation_unbonding_time)),
+        (Param::DelegationCapRatio, u(p.delegation_cap_ratio)),
+        (Param::MaxCommission, u(p.max_delegation_commission)),
+        (Param::CommissionCooldown, u(p.delegation_commission_cooldown)),
     ];
     for (param, value) in values {
         let (slot, fld) = param.location();

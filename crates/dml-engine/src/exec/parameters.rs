@@ -60,6 +60,16 @@ impl<S: Storage> Exec<'_, '_, S> {
         Ok(())
     }
 
+    pub(super) fn check_unbonding_time(&mut self) -> Result<()> {
+        let unbonding = self.param(Param::DelegationUnbonding).to::<u64>();
+        let window = self.param(Param::MinClaimTime).to::<u64>();
+        let period = self.param(Param::VotePeriod).to::<u64>();
+        if !unbonding_outlasts_slashes(unbonding, window, period) {
+            return Err("delegation unbonding time must exceed the claim window plus the vote period");
+        }
+        Ok(())
+    }
+
     pub(super) fn check_reward_shares(&mut self) -> Result<()> {
         let treasury = self.param(Param::TreasuryReward);
         let liquidity = self.param(Param::LiquidityReward);

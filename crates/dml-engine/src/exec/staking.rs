@@ -25,9 +25,14 @@ impl<S: Storage> Exec<'_, '_, S> {
         minimum.max(self.slash_amount())
     }
 
+    /// A validator whose free stake, with the delegated stake that counts
+    /// toward it, reaches [`eligibility_stake`](Self::eligibility_stake).
+    /// (Its pool is read only when its own stake falls short.)
     pub(super) fn only_validator(&mut self, addr: Address) -> Result<Validator> {
         let validator = self.validator(addr);
-        if validator.free_stake() < self.eligibility_stake() {
+        let needed = self.eligibility_stake();
+        let own = validator.free_stake();
+        if own < needed && own + self.counted_delegation(addr, own) < needed {
             return Err("min staked too low");
         }
         Ok(validator)

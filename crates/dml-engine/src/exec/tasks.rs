@@ -131,12 +131,16 @@ impl<S: Storage> Exec<'_, '_, S> {
         // The slash this solution risks is escrowed from the solver's stake
         // now, as a vote's is: a later withdrawal cannot take it, and a
         // contestation of this solution uses this amount for every voter.
+        // Where the solver's own stake falls short (its delegated stake made
+        // it eligible), the rest is owed by its pool should it lose.
         let mut validator = self.only_validator(sender)?;
         let slash = self.slash_amount();
         if !slash.is_zero() {
-            validator.staked -= slash;
+            let own_part = slash.min(validator.staked);
+            validator.staked -= own_part;
             self.set_validator(sender, validator);
-            self.j.store(Contract::Engine, contestation_slot(id, 1), slash);
+            let escrow = set(set(U256::ZERO, field::SLASH, slash), field::POOL_SHORTFALL, slash - own_part);
+            self.j.store(Contract::Engine, contestation_slot(id, 1), escrow);
         }
         state.solver = sender;
         state.solution_time = self.now();
@@ -171,12 +175,12 @@ impl<S: Storage> Exec<'_, '_, S> {
     /// Returns the slash escrowed by an uncontested solution to its solver.
     pub(super) fn release_solution_slash(&mut self, id: B256, solver: Address) {
         let slot = contestation_slot(id, 1);
-        let slash = self.j.load(Contract::Engine, slot);
-        if slash.is_zero() {
+        let escrow = self.j.load(Contract::Engine, slot);
+        if escrow.is_zero() {
             return;
         }
         let mut validator = self.validator(solver);
-        validator.staked += slash;
+        validator.staked += get(escrow, field::SLASH) - get(escrow, field::POOL_SHORTFALL);
         self.set_validator(solver, validator);
         self.j.store(Contract::Engine, slot, U256::ZERO);
     }
@@ -229,8 +233,12 @@ impl<S: Storage> Exec<'_, '_, S> {
                 liquidity: liquidity_reward,
             });
         }
-        if !(solver_fee + solver_reward).is_zero() {
-            self.transfer(engine, solver, solver_fee + solver_reward)?;
+        // The solver's delegators get their part of its earnings; it stays
+        // in the engine, in their pool's reward reserve.
+        let earned = solver_fee + solver_reward;
+        let to_pool = self.credit_pool(id, solver, earned)?;
+        if !(earned - to_pool).is_zero() {
+            self.transfer(engine, solver, earned - to_pool)?;
         }
         Ok(())
     }

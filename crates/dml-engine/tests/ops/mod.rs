@@ -66,6 +66,36 @@ pub enum Op {
         who: u8,
         to: u8,
     },
+    /// `who` deposits `amount` DML to `solver`'s delegation pool.
+    DelegateStake {
+        who: u8,
+        solver: u8,
+        amount: u64,
+    },
+    /// `who` starts unbonding `amount` DML (or all of it) from `solver`'s pool.
+    Undelegate {
+        who: u8,
+        solver: u8,
+        amount: u64,
+        all: bool,
+    },
+    WithdrawDelegation {
+        who: u8,
+        solver: u8,
+    },
+    ClaimDelegationRewards {
+        who: u8,
+        solver: u8,
+    },
+    /// `solver` sets its commission to `pct` percent.
+    SetCommission {
+        solver: u8,
+        pct: u64,
+    },
+    SetAcceptDelegations {
+        solver: u8,
+        accept: bool,
+    },
     WithdrawFees,
     Wait {
         seconds: u64,
@@ -93,6 +123,12 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (actor.clone(), 0u64..4).prop_map(|(who, count)| Op::Withdraw { who, count }),
         1 => (actor.clone(), actor.clone(), 0u64..20_000).prop_map(|(from, to, amount)| Op::Transfer { from, to, amount }),
         2 => (actor.clone(), 0..=ACTORS).prop_map(|(who, to)| Op::Delegate { who, to }),
+        2 => (actor.clone(), actor.clone(), 0u64..300).prop_map(|(who, solver, amount)| Op::DelegateStake { who, solver, amount }),
+        1 => (actor.clone(), actor.clone(), 0u64..300, any::<bool>()).prop_map(|(who, solver, amount, all)| Op::Undelegate { who, solver, amount, all }),
+        1 => (actor.clone(), actor.clone()).prop_map(|(who, solver)| Op::WithdrawDelegation { who, solver }),
+        1 => (actor.clone(), actor.clone()).prop_map(|(who, solver)| Op::ClaimDelegationRewards { who, solver }),
+        1 => (actor.clone(), 0u64..60).prop_map(|(solver, pct)| Op::SetCommission { solver, pct }),
+        1 => (actor.clone(), prop::bool::weighted(0.8)).prop_map(|(solver, accept)| Op::SetAcceptDelegations { solver, accept }),
         1 => Just(Op::WithdrawFees),
         3 => prop_oneof![1u64..5, 5u64..200, 200u64..5_000].prop_map(|seconds| Op::Wait { seconds }),
         1 => (any::<bool>(), prop::collection::vec(any::<u8>(), 0..200)).prop_map(|(engine, data)| Op::Garbage { engine, data }),
@@ -203,6 +239,47 @@ pub fn apply<H: Host>(host: &mut H, op: &Op) {
             let from = host.actor(who);
             let delegatee = if to < ACTORS { host.actor(to) } else { Address::ZERO };
             send(host, from, Contract::Token, IDmlToken::delegateCall { delegatee });
+        }
+        Op::DelegateStake { who, solver, amount } => {
+            let (from, solver) = (host.actor(who), host.actor(solver));
+            send(host, from, e, IEngine::delegateStakeCall { solver_: solver, amount_: dml(amount) });
+        }
+        Op::Undelegate { who, solver, amount, all } => {
+            // From the first pool, starting at `solver`, that `who` has stake in.
+            let from = host.actor(who);
+            for offset in 0..ACTORS {
+                let solver = host.actor((solver + offset) % ACTORS);
+                let Some(position) = send(host, from, e, IEngine::delegationCall { delegator: from, solver }) else {
+                    return;
+                };
+                if position.stake.is_zero() {
+                    continue;
+                }
+                let amount = if all { position.stake } else { dml(amount) };
+                send(host, from, e, IEngine::undelegateStakeCall { solver_: solver, amount_: amount });
+                return;
+            }
+        }
+        Op::WithdrawDelegation { who, solver } => {
+            // Every pool, starting at `solver`.
+            let from = host.actor(who);
+            for offset in 0..ACTORS {
+                let solver = host.actor((solver + offset) % ACTORS);
+                send(host, from, e, IEngine::withdrawDelegationCall { solver_: solver, to_: from });
+            }
+        }
+        Op::ClaimDelegationRewards { who, solver } => {
+            let (from, solver) = (host.actor(who), host.actor(solver));
+            send(host, from, e, IEngine::claimDelegationRewardsCall { solver_: solver });
+        }
+        Op::SetCommission { solver, pct } => {
+            let from = host.actor(solver);
+            let commission = U256::from(pct) * ONE_DML / U256::from(100u8);
+            send(host, from, e, IEngine::setDelegationCommissionCall { commission_: commission });
+        }
+        Op::SetAcceptDelegations { solver, accept } => {
+            let from = host.actor(solver);
+            send(host, from, e, IEngine::setAcceptDelegationsCall { accept_: accept });
         }
         Op::WithdrawFees => {
             let from = host.actor(2);
