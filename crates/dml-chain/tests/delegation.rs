@@ -175,9 +175,12 @@ async fn delegators_earn_their_share_of_each_claim_to_the_wei_and_a_late_joiner_
     let cap_ratio = net.view(IEngine::delegationCapRatioCall {}).await;
 
     // Independent bookkeeping of the accumulator the engine documents:
-    // each claim adds floor(pool part × 2^96 / shares) per share.
+    // claims add up their pool parts; the next delegator action adds
+    // floor(that sum × 2^96 / shares) to the reward per share.
     let mut acc_alice = U256::ZERO; // summed increments while alice holds shares
     let mut acc_bob = U256::ZERO;
+    let mut uncredited = U256::ZERO;
+    let mut shares = alice_shares;
     let mut bob_shares = U256::ZERO;
     let mut solver_expected = U256::ZERO;
     let solver_before = net.balance(addr(solver)).await;
@@ -185,8 +188,11 @@ async fn delegators_earn_their_share_of_each_claim_to_the_wei_and_a_late_joiner_
     for round in 0..claims {
         if round == 3 {
             // Bob joins after three claims: those are none of his.
+            acc_alice += (uncredited << 96) / shares;
+            uncredited = U256::ZERO;
             let receipt = net.send(bob, IEngine::delegateStakeCall { solver_: addr(solver), amount_: bob_stake }).await;
             bob_shares = event::<IEngine::StakeDelegated>(&receipt).unwrap().shares;
+            shares += bob_shares;
             let position = net.view(IEngine::delegationCall { delegator: addr(bob), solver: addr(solver) }).await;
             assert_eq!(position.pendingRewards, U256::ZERO, "a newcomer is owed nothing");
         }
@@ -211,12 +217,13 @@ async fn delegators_earn_their_share_of_each_claim_to_the_wei_and_a_late_joiner_
         assert_eq!(split.pool, expected, "round {round}: the pool's part");
         assert_eq!(split.commission, earned * commission / ONE_DML);
         solver_expected += earned - expected;
-        let increment = (expected << 96) / pool.shares;
-        acc_alice += increment;
-        if !bob_shares.is_zero() {
-            acc_bob += increment;
-        }
+        assert_eq!(pool.shares, shares);
+        uncredited += expected;
     }
+    // Alice's claim below folds the last three claims in.
+    let increment = (uncredited << 96) / shares;
+    acc_alice += increment;
+    acc_bob += increment;
     assert_eq!(net.balance(addr(solver)).await - solver_before, solver_expected, "the solver keeps the rest");
 
     for (who, shares, acc) in [(alice, alice_shares, acc_alice), (bob, bob_shares, acc_bob)] {

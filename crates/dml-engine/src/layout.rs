@@ -23,7 +23,8 @@ pub mod engine {
     pub const PREVHASH: u64 = 4;
     /// `version`.
     pub const VERSION: u64 = 5;
-    /// Emission cap (the cap less the genesis allocation, 0..96) and start time (96..160).
+    /// Emission cap (the cap less the genesis allocation, 0..96), start time
+    /// (96..160) and the delegation cap ratio (160..224): what every claim reads.
     pub const EMISSION: u64 = 6;
     /// `totalEmitted` (0..85), `accruedFees` (85..170), `accruedLiquidityRewards` (170..255), `paused` (255):
     /// the words every claim touches, in one slot.
@@ -34,7 +35,7 @@ pub mod engine {
     pub const STAKE_PARAMETERS: u64 = 9;
     /// vote period, stake-since slack, withdraw unlock time, delegation unbonding time.
     pub const TIME_PARAMETERS: u64 = 10;
-    /// delegation cap ratio, maximum commission, commission cooldown.
+    /// maximum commission, commission cooldown.
     pub const DELEGATION_PARAMETERS: u64 = 11;
 
     /// `models`: id → [addr|fee, rate, template cid digest].
@@ -59,7 +60,7 @@ pub mod engine {
     pub const YEAS: u64 = 28;
     /// `contestationVoteNays`: id → address[].
     pub const NAYS: u64 = 29;
-    /// Delegation pools: solver → [terms, bonded, unbonding, rewards] (see
+    /// Delegation pools: solver → [terms, bonded, unbonding, rewards, shares] (see
     /// [`pool_word`](super::pool_word)).
     pub const DELEGATION_POOLS: u64 = 30;
     /// Delegations: solver → delegator → [shares | request range, rewards settled].
@@ -127,6 +128,8 @@ pub mod field {
     pub const EMISSION_CAP: (usize, usize) = (0, 96);
     /// Start of the emission curve.
     pub const START_TIME: (usize, usize) = (96, 64);
+    /// The delegation cap ratio, beside what a claim reads anyway.
+    pub const DELEGATION_CAP_RATIO: (usize, usize) = (160, 64);
 
     /// Model word 0: fee beside the address.
     pub const MODEL_FEE: (usize, usize) = (160, 96);
@@ -174,10 +177,18 @@ pub mod field {
     pub const POOL_CLOSED: (usize, usize) = (144, 8);
     /// Bonded and unbonding pool words: the stake (DML).
     pub const POOL_STAKE: (usize, usize) = (0, 80);
-    /// Bonded and unbonding pool words: the shares outstanding. A pool's
-    /// shares never exceed 2^32 per unit of stake (see `MAX_SHARES_PER_STAKE`
-    /// in the delegation flow), so they fit 112 bits.
+    /// Unbonding pool word, and the bonded shares word: the shares
+    /// outstanding. A pool's shares never exceed 2^32 per unit of stake (see
+    /// `MAX_SHARES_PER_STAKE_BITS` in the delegation flow), so they fit 112 bits.
     pub const POOL_SHARES: (usize, usize) = (80, 112);
+    /// Bonded shares word: the bonded shares outstanding.
+    pub const BONDED_SHARES: (usize, usize) = (0, 112);
+    /// Bonded pool word: rewards credited by claims since the last delegator
+    /// action, not yet in the accumulator. A claim only adds to this field of
+    /// a word it reads anyway; the next delegator action folds it into the
+    /// reward per share (the shares have not changed in between, so the
+    /// result is the same as crediting each claim at once).
+    pub const UNCREDITED: (usize, usize) = (80, 96);
     /// Bonded pool word: the commission in force (1e18 = 100 %), read by every claim.
     pub const COMMISSION: (usize, usize) = (192, 63);
     /// Bonded pool word: a raise is scheduled in the terms word.
@@ -266,9 +277,9 @@ impl Param {
             Self::StakeSinceSlack => (TIME_PARAMETERS, QUARTER[1]),
             Self::ExitUnlock => (TIME_PARAMETERS, QUARTER[2]),
             Self::DelegationUnbonding => (TIME_PARAMETERS, QUARTER[3]),
-            Self::DelegationCapRatio => (DELEGATION_PARAMETERS, QUARTER[0]),
-            Self::MaxCommission => (DELEGATION_PARAMETERS, QUARTER[1]),
-            Self::CommissionCooldown => (DELEGATION_PARAMETERS, QUARTER[2]),
+            Self::DelegationCapRatio => (EMISSION, field::DELEGATION_CAP_RATIO),
+            Self::MaxCommission => (DELEGATION_PARAMETERS, QUARTER[0]),
+            Self::CommissionCooldown => (DELEGATION_PARAMETERS, QUARTER[1]),
             Self::EmissionCap => (EMISSION, field::EMISSION_CAP),
             Self::StartTime => (EMISSION, field::START_TIME),
         }
@@ -293,12 +304,15 @@ pub mod task_word {
 pub mod pool_word {
     /// Scheduled commission raise, last change, closed flag.
     pub const TERMS: u64 = 0;
-    /// Bonded stake and shares, and the commission in force.
+    /// Bonded stake, rewards not yet folded in, and the commission in force:
+    /// all a claim touches.
     pub const BONDED: u64 = 1;
     /// Unbonding stake and shares.
     pub const UNBONDING: u64 = 2;
     /// Reward per share and the reward reserve.
     pub const REWARDS: u64 = 3;
+    /// Bonded shares.
+    pub const SHARES: u64 = 4;
 }
 
 /// Lifecycle of a task (task word 3, status field).

@@ -8,8 +8,11 @@
 //! holds unbonding shares until it is withdrawn.
 //!
 //! Rewards are a reward-per-share accumulator over the bonded shares
-//! (scaled by 2^96): a claim credits its pool in one write, and a delegator's
-//! rewards are settled (paid) whenever its shares change or it claims. Every
+//! (scaled by 2^96). A claim adds its pool's part to a field of the one pool
+//! word it reads anyway; the next delegator action folds what claims added
+//! into the accumulator (the shares are the same as at each claim, since
+//! only delegator actions change them). A delegator's rewards are settled
+//! (paid) whenever its shares change or it claims. Every
 //! division rounds toward the pool: a depositor gets the floor of its shares,
 //! an undelegation burns the ceiling, a payout is the floor and the fraction
 //! stays owed. The reward reserve counts what the engine holds for the pool,
@@ -47,6 +50,15 @@ impl SharePool {
 
     fn into_word(self, word: U256) -> U256 {
         set(set(word, field::POOL_STAKE, self.stake), field::POOL_SHARES, self.shares)
+    }
+
+    /// Reward per share with `uncredited` folded in.
+    fn folded(&self, acc: U256, uncredited: U256) -> U256 {
+        if uncredited.is_zero() || self.shares.is_zero() {
+            acc
+        } else {
+            acc + div(uncredited << REWARD_SCALE_BITS, self.shares)
+        }
     }
 
     /// What `shares` are worth, rounded down; all the stake for the last shares.
@@ -105,6 +117,41 @@ impl<S: Storage> Exec<'_, '_, S> {
 
     fn set_pool_word(&mut self, solver: Address, word: u64, value: U256) {
         self.j.store(Contract::Engine, Self::pool_slot(solver, word), value);
+    }
+
+    /// The bonded pool and its word (stake, uncredited rewards, commission).
+    fn bonded(&mut self, solver: Address) -> (SharePool, U256) {
+        let word = self.pool_word(solver, pool_word::BONDED);
+        let shares = get(self.pool_word(solver, pool_word::SHARES), field::BONDED_SHARES);
+        (SharePool { stake: get(word, field::POOL_STAKE), shares }, word)
+    }
+
+    fn set_bonded(&mut self, solver: Address, pool: SharePool, word: U256) {
+        self.set_pool_word(solver, pool_word::BONDED, set(word, field::POOL_STAKE, pool.stake));
+        self.set_pool_word(solver, pool_word::SHARES, pool.shares);
+    }
+
+    /// Folds the rewards claims credited since the last delegator action
+    /// into the accumulator and the reserve.
+    fn fold_rewards(&mut self, solver: Address) -> Result<()> {
+        let (pool, word) = self.bonded(solver);
+        let uncredited = get(word, field::UNCREDITED);
+        if uncredited.is_zero() {
+            return Ok(());
+        }
+        let rewards = self.pool_word(solver, pool_word::REWARDS);
+        let acc = pool.folded(get(rewards, field::REWARD_PER_SHARE), uncredited);
+        if acc >= U256::from(1u8) << field::REWARD_PER_SHARE.1 {
+            return Err("reward overflow");
+        }
+        let reserve = get(rewards, field::REWARD_RESERVE) + uncredited;
+        self.set_pool_word(
+            solver,
+            pool_word::REWARDS,
+            set(set(rewards, field::REWARD_PER_SHARE, acc), field::REWARD_RESERVE, reserve),
+        );
+        self.set_pool_word(solver, pool_word::BONDED, set(word, field::UNCREDITED, U256::ZERO));
+        Ok(())
     }
 
     fn delegation(&mut self, delegator: Address, solver: Address) -> Delegation {
@@ -209,8 +256,8 @@ impl<S: Storage> Exec<'_, '_, S> {
         if !get(self.pool_word(solver, pool_word::TERMS), field::POOL_CLOSED).is_zero() {
             return Err("solver does not accept delegations");
         }
-        let bonded_word = self.pool_word(solver, pool_word::BONDED);
-        let mut pool = SharePool::from_word(bonded_word);
+        self.fold_rewards(solver)?;
+        let (mut pool, bonded_word) = self.bonded(solver);
         if amount > MAX_SUPPLY {
             return Err("amount exceeds the supply");
         }
@@ -227,7 +274,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         pool.stake += amount;
         pool.shares += shares;
         d.shares += shares;
-        self.set_pool_word(solver, pool_word::BONDED, pool.into_word(bonded_word));
+        self.set_bonded(solver, pool, bonded_word);
         self.set_delegation(delegator, solver, d);
         self.emit(IEngine::StakeDelegated { delegator, solver, amount, shares });
         Ok(())
@@ -239,8 +286,8 @@ impl<S: Storage> Exec<'_, '_, S> {
         if amount.is_zero() {
             return Err("amount is zero");
         }
-        let bonded_word = self.pool_word(solver, pool_word::BONDED);
-        let mut pool = SharePool::from_word(bonded_word);
+        self.fold_rewards(solver)?;
+        let (mut pool, bonded_word) = self.bonded(solver);
         let mut d = self.delegation(delegator, solver);
         let value = if d.shares.is_zero() { U256::ZERO } else { pool.value(d.shares) };
         if amount > value {
@@ -283,7 +330,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         self.j.store(Contract::Engine, Self::request_slot(delegator, solver, index), request);
         d.end_request = index + U256::from(1u8);
 
-        self.set_pool_word(solver, pool_word::BONDED, pool.into_word(bonded_word));
+        self.set_bonded(solver, pool, bonded_word);
         self.set_pool_word(solver, pool_word::UNBONDING, unbonding.into_word(unbonding_word));
         self.set_delegation(delegator, solver, d);
         self.emit(IEngine::StakeUndelegated { delegator, solver, index, amount, unlockTime: unlock_time });
@@ -336,6 +383,7 @@ impl<S: Storage> Exec<'_, '_, S> {
     pub(super) fn claim_delegation_rewards(&mut self, solver: Address) -> Result<U256> {
         self.not_paused()?;
         let delegator = self.ctx.sender;
+        self.fold_rewards(solver)?;
         let mut d = self.delegation(delegator, solver);
         let paid = self.settle_rewards(delegator, solver, &mut d, false)?;
         self.set_delegation(delegator, solver, d);
@@ -361,7 +409,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         let current = self.commission_in_force(solver, bonded);
         // A cut applies at once, as does any change while nobody delegates;
         // a raise waits out the cooldown, so delegators can leave first.
-        let immediate = commission <= current || get(bonded, field::POOL_SHARES).is_zero();
+        let immediate = commission <= current || get(bonded, field::POOL_STAKE).is_zero();
         let effective = if immediate { now } else { now + cooldown };
         let mut terms = set(terms, field::COMMISSION_CHANGED, now);
         let mut bonded = bonded;
@@ -395,13 +443,15 @@ impl<S: Storage> Exec<'_, '_, S> {
         if earned.is_zero() {
             return Ok(U256::ZERO);
         }
+        // A pool has stake exactly when it has shares (the last share out
+        // takes the last stake), so the claim need not read the shares.
         let bonded = self.pool_word(solver, pool_word::BONDED);
-        let shares = get(bonded, field::POOL_SHARES);
-        if shares.is_zero() {
+        let stake = get(bonded, field::POOL_STAKE);
+        if stake.is_zero() {
             return Ok(U256::ZERO);
         }
         let own = self.validator(solver).staked;
-        let counted = self.capped_delegation(get(bonded, field::POOL_STAKE), own);
+        let counted = self.capped_delegation(stake, own);
         if counted.is_zero() {
             return Ok(U256::ZERO);
         }
@@ -411,14 +461,11 @@ impl<S: Storage> Exec<'_, '_, S> {
         if to_pool.is_zero() {
             return Ok(U256::ZERO);
         }
-        let rewards = self.pool_word(solver, pool_word::REWARDS);
-        let acc = get(rewards, field::REWARD_PER_SHARE) + div(to_pool << REWARD_SCALE_BITS, shares);
-        if acc >= U256::from(1u8) << field::REWARD_PER_SHARE.1 {
+        let uncredited = get(bonded, field::UNCREDITED) + to_pool;
+        if uncredited >= U256::from(1u8) << field::UNCREDITED.1 {
             return Err("reward overflow");
         }
-        let reserve = get(rewards, field::REWARD_RESERVE) + to_pool;
-        let rewards = set(set(rewards, field::REWARD_PER_SHARE, acc), field::REWARD_RESERVE, reserve);
-        self.set_pool_word(solver, pool_word::REWARDS, rewards);
+        self.set_pool_word(solver, pool_word::BONDED, set(bonded, field::UNCREDITED, uncredited));
         self.emit(IEngine::DelegationRewards { task: id, solver, commission, pool: to_pool });
         Ok(to_pool)
     }
@@ -427,9 +474,8 @@ impl<S: Storage> Exec<'_, '_, S> {
     /// rata, for a contestation it lost. Returns what was taken; the DML
     /// stays in the engine, for the contestation's winners.
     pub(super) fn slash_pool(&mut self, id: B256, solver: Address, amount: U256) -> U256 {
-        let bonded_word = self.pool_word(solver, pool_word::BONDED);
+        let (mut bonded, bonded_word) = self.bonded(solver);
         let unbonding_word = self.pool_word(solver, pool_word::UNBONDING);
-        let mut bonded = SharePool::from_word(bonded_word);
         let mut unbonding = SharePool::from_word(unbonding_word);
         let total = bonded.stake + unbonding.stake;
         if total.is_zero() || amount.is_zero() {
@@ -440,7 +486,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         let from_unbonding = (take - div(take * bonded.stake, total)).min(unbonding.slashable());
         bonded.stake -= from_bonded;
         unbonding.stake -= from_unbonding;
-        self.set_pool_word(solver, pool_word::BONDED, bonded.into_word(bonded_word));
+        self.set_pool_word(solver, pool_word::BONDED, set(bonded_word, field::POOL_STAKE, bonded.stake));
         self.set_pool_word(solver, pool_word::UNBONDING, unbonding.into_word(unbonding_word));
         self.emit(IEngine::DelegationSlashed { task: id, solver, stake: from_bonded, unbonding: from_unbonding });
         from_bonded + from_unbonding
@@ -450,7 +496,7 @@ impl<S: Storage> Exec<'_, '_, S> {
 
     pub(super) fn delegation_pool_view(&mut self, solver: Address) -> Vec<u8> {
         let terms = self.pool_word(solver, pool_word::TERMS);
-        let bonded = self.pool_word(solver, pool_word::BONDED);
+        let (pool, bonded) = self.bonded(solver);
         let unbonding = SharePool::from_word(self.pool_word(solver, pool_word::UNBONDING));
         let rewards = self.pool_word(solver, pool_word::REWARDS);
         let scheduled = !get(bonded, field::COMMISSION_SCHEDULED).is_zero();
@@ -461,11 +507,11 @@ impl<S: Storage> Exec<'_, '_, S> {
             (commission, U256::ZERO)
         };
         (
-            get(bonded, field::POOL_STAKE),
-            get(bonded, field::POOL_SHARES),
+            pool.stake,
+            pool.shares,
             unbonding.stake,
             unbonding.shares,
-            get(rewards, field::REWARD_RESERVE),
+            get(rewards, field::REWARD_RESERVE) + get(bonded, field::UNCREDITED),
             commission,
             next,
             next_time,
@@ -476,9 +522,10 @@ impl<S: Storage> Exec<'_, '_, S> {
 
     pub(super) fn delegation_view(&mut self, delegator: Address, solver: Address) -> Result<Vec<u8>> {
         let d = self.delegation(delegator, solver);
-        let pool = SharePool::from_word(self.pool_word(solver, pool_word::BONDED));
+        let (pool, bonded) = self.bonded(solver);
         let stake = if d.shares.is_zero() { U256::ZERO } else { pool.value(d.shares) };
         let acc = get(self.pool_word(solver, pool_word::REWARDS), field::REWARD_PER_SHARE);
+        let acc = pool.folded(acc, get(bonded, field::UNCREDITED));
         let pending = Self::owed_scaled(&d, acc)? >> REWARD_SCALE_BITS;
         let unbonding_pool = SharePool::from_word(self.pool_word(solver, pool_word::UNBONDING));
         let (mut unbonding, mut withdrawable) = (U256::ZERO, U256::ZERO);
