@@ -184,7 +184,8 @@ alloy_sol_types::sol! {
         // ---- delegated stake ----
         /// Deposits `amount_` DML of the sender's to `solver_`'s delegation pool.
         function delegateStake(address solver_, uint256 amount_) external;
-        /// Starts unbonding `amount_` of the sender's stake in `solver_`'s pool; returns the request's index.
+        /// Starts unbonding `amount_` of the sender's stake in `solver_`'s pool (`type(uint256).max`: all
+        /// of it); returns the request's index.
         function undelegateStake(address solver_, uint256 amount_) external returns (uint256);
         /// Pays every unbonded request of the sender's in `solver_`'s pool to `to_`; returns the amount.
         function withdrawDelegation(address solver_, address to_) external returns (uint256);

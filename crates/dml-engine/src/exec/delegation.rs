@@ -290,6 +290,9 @@ impl<S: Storage> Exec<'_, '_, S> {
         let (mut pool, bonded_word) = self.bonded(solver);
         let mut d = self.delegation(delegator, solver);
         let value = if d.shares.is_zero() { U256::ZERO } else { pool.value(d.shares) };
+        // The largest amount means all of it, whatever it is worth by the
+        // time the transaction runs.
+        let amount = if amount == U256::MAX && !value.is_zero() { value } else { amount };
         if amount > value {
             return Err("amount exceeds delegated stake");
         }

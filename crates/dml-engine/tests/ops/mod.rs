@@ -255,7 +255,8 @@ pub fn apply<H: Host>(host: &mut H, op: &Op) {
                 if position.stake.is_zero() {
                     continue;
                 }
-                let amount = if all { position.stake } else { dml(amount) };
+                // All of it: the largest amount, as a wallet would send it.
+                let amount = if all { U256::MAX } else { dml(amount) };
                 send(host, from, e, IEngine::undelegateStakeCall { solver_: solver, amount_: amount });
                 return;
             }
