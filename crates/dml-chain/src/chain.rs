@@ -31,7 +31,9 @@ use revm::{
 use crate::{
     block::{BlockRecord, IncludedTx, ReceiptRecord},
     config::GenesisConfig,
-    governance::GovernanceAddresses,
+    deployer::GenesisDeployer,
+    governance::{GovernanceAddresses, GENESIS_DEPLOYER},
+    liquidity::LiquidityAddresses,
     pool::{Pool, PoolError},
     precompile::{DmlPrecompiles, NATIVE_CONTRACT_STUB},
     state::{AccountRecord, StateDiff, StateReadError, StateView, WorldState},
@@ -263,6 +265,24 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
             dml_allocations.push((allocation.address, allocation.dml));
         }
     }
+    // The LP seed is the genesis deployer's, to add to the pair (see `liquidity`).
+    let governance = GovernanceAddresses::at_genesis();
+    let first_dev = signers.first().map(|s| s.address());
+    let seed = config.liquidity.seeds().then(|| {
+        let (dml, wei) = config.liquidity.seed_base_units();
+        let recipient = config.liquidity.lp_recipient.or(first_dev).unwrap_or(governance.timelock);
+        crate::liquidity::Seed { dml, wei, recipient }
+    });
+    if let Some(seed) = seed {
+        let mut record = state.account(&GENESIS_DEPLOYER).copied().unwrap_or(AccountRecord {
+            balance: U256::ZERO,
+            nonce: 0,
+            code_hash: KECCAK_EMPTY,
+        });
+        record.balance += seed.wei;
+        state.set_account(GENESIS_DEPLOYER, Some(record), &mut diff);
+        dml_allocations.push((GENESIS_DEPLOYER, seed.dml));
+    }
     let stub = state.insert_code(Bytes::from_static(&NATIVE_CONTRACT_STUB));
     for address in [contracts.engine, contracts.token] {
         state.set_account(address, Some(AccountRecord { balance: U256::ZERO, nonce: 1, code_hash: stub }), &mut diff);
@@ -270,8 +290,6 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
     // Governance owns the protocol: the timelock is the engine's owner and
     // treasury unless the configuration names others; the first dev account
     // (if any) is the pause guardian.
-    let governance = GovernanceAddresses::at_genesis();
-    let first_dev = signers.first().map(|s| s.address());
     let owner = config.engine.owner.unwrap_or(governance.timelock);
     let mut models = Vec::with_capacity(config.models.len());
     for model in &config.models {
@@ -290,7 +308,7 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         owner,
         pauser: config.engine.pauser.or(first_dev).unwrap_or_default(),
         treasury: config.engine.treasury.unwrap_or(governance.timelock),
-        liquidity_pool: config.engine.liquidity_pool,
+        liquidity_pool: config.engine.liquidity_pool.unwrap_or(LiquidityAddresses::for_token(contracts.token).staking),
         start_time: config.engine.start_time.unwrap_or(timestamp),
         timestamp,
         allocations: dml_allocations,
@@ -301,26 +319,30 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
     let engine_logs =
         dml_engine::genesis(&mut GenesisStorage { state: &mut state, diff: &mut diff, contracts }, &engine_genesis)
             .map_err(|error| ChainError::Config(format!("engine genesis: {error}")))?;
-    let genesis_logs: Vec<alloy_primitives::Log> = engine_logs
+    let mut genesis_logs: Vec<alloy_primitives::Log> = engine_logs
         .into_iter()
         .map(|log| alloy_primitives::Log {
             address: contract_address(contracts, log.contract),
             data: alloy_primitives::LogData::new_unchecked(log.topics, log.data),
         })
         .collect();
+    {
+        let mut deployer = GenesisDeployer::new(
+            &mut state,
+            &mut diff,
+            &mut genesis_logs,
+            config.chain_id,
+            timestamp,
+            config.gas_limit,
+            contracts,
+        );
+        crate::governance::deploy(&mut deployer, &config.governance)?;
+        crate::liquidity::deploy(&mut deployer, governance.timelock, seed)?;
+    }
     let mut logs_bloom = alloy_primitives::Bloom::default();
     for log in &genesis_logs {
         logs_bloom.accrue_log(log);
     }
-    crate::governance::deploy(
-        &mut state,
-        &mut diff,
-        config.chain_id,
-        timestamp,
-        config.gas_limit,
-        contracts,
-        &config.governance,
-    )?;
 
     let header = Header {
         parent_hash: B256::ZERO,

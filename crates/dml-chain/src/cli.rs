@@ -76,6 +76,7 @@ pub async fn run(args: NodeArgs) -> Result<(), ChainError> {
         (accounts, chain.contracts(), chain.chain_id(), chain.head_number())
     };
     let governance = crate::GovernanceAddresses::at_genesis();
+    let liquidity = crate::LiquidityAddresses::for_token(contracts.token);
     if args.json {
         let info = json!({
             "rpc_url": node.http_url(),
@@ -86,6 +87,11 @@ pub async fn run(args: NodeArgs) -> Result<(), ChainError> {
             "token": contracts.token,
             "governor": governance.governor,
             "timelock": governance.timelock,
+            "weth": liquidity.weth,
+            "factory": liquidity.factory,
+            "router": liquidity.router,
+            "pair": liquidity.pair,
+            "liquidity_staking": liquidity.staking,
             "accounts": accounts.iter().map(|(address, key)| json!({ "address": address, "private_key": key })).collect::<Vec<_>>(),
         });
         println!("{info}");
@@ -96,6 +102,8 @@ pub async fn run(args: NodeArgs) -> Result<(), ChainError> {
         println!("token:    {}", contracts.token);
         println!("governor: {}", governance.governor);
         println!("timelock: {}", governance.timelock);
+        println!("DML/WETH: {}  (Uniswap V2 router {})", liquidity.pair, liquidity.router);
+        println!("LP staking: {}", liquidity.staking);
         println!("dev accounts:");
         for (index, (address, key)) in accounts.iter().enumerate() {
             println!("  ({index}) {address}  {key}");

@@ -83,6 +83,8 @@ pub struct GenesisConfig {
     pub governance: GovernorParams,
     /// Models registered at genesis with their reward rates.
     pub models: Vec<GenesisModel>,
+    /// The DML/WETH pool and its LP staking (Uniswap V2 and `LiquidityStaking`).
+    pub liquidity: LiquidityConfig,
 }
 
 /// A model registered at genesis (as `registerModel` by `addr`) and given its
@@ -118,7 +120,59 @@ impl Default for GenesisConfig {
             engine: EngineConfig::default(),
             governance: GovernorParams::default(),
             models: Vec::new(),
+            liquidity: LiquidityConfig::default(),
         }
+    }
+}
+
+/// The liquidity the genesis seeds the DML/WETH Uniswap V2 pair with (the
+/// contracts themselves are always deployed; see [`crate::liquidity`]). Both
+/// seeds zero: the pair is created empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiquidityConfig {
+    /// DML (whole DML) minted to the genesis deployer and added to the pair.
+    pub seed_dml: u64,
+    /// ETH (whole ether) given to the genesis deployer and added to the pair as WETH.
+    pub seed_eth: u64,
+    /// Receives the seed's LP tokens; absent: the first dev account, or the
+    /// governance timelock without dev accounts.
+    pub lp_recipient: Option<Address>,
+}
+
+impl Default for LiquidityConfig {
+    fn default() -> Self {
+        // 0.001 ETH per DML. A tenth of the dev accounts' DML, so the supply
+        // (which quorum and slash are fractions of) grows by 10 %.
+        Self { seed_dml: 1_000, seed_eth: 1, lp_recipient: None }
+    }
+}
+
+impl LiquidityConfig {
+    /// Whether the genesis adds liquidity to the pair.
+    pub fn seeds(&self) -> bool {
+        self.seed_dml != 0 || self.seed_eth != 0
+    }
+
+    /// The seed in base units: (DML, wei).
+    pub fn seed_base_units(&self) -> (U256, U256) {
+        let ether = U256::from(10u64).pow(U256::from(18));
+        (U256::from(self.seed_dml) * dml_primitives::ONE_DML, U256::from(self.seed_eth) * ether)
+    }
+
+    fn validate(&self) -> Result<(), ChainError> {
+        if (self.seed_dml == 0) != (self.seed_eth == 0) {
+            return Err(ChainError::Config(format!(
+                "liquidity: seed_dml ({}) and seed_eth ({}) must both be zero (no seed) or both positive",
+                self.seed_dml, self.seed_eth
+            )));
+        }
+        if self.lp_recipient == Some(Address::ZERO) {
+            return Err(ChainError::Config(
+                "liquidity: lp_recipient must not be the zero address (the LP tokens would be burnt)".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -135,8 +189,9 @@ pub struct EngineConfig {
     pub pauser: Option<Address>,
     /// Receives accrued fees and treasury rewards; absent: the governance timelock.
     pub treasury: Option<Address>,
-    /// Receives liquidity rewards (zero: held by the engine).
-    pub liquidity_pool: Address,
+    /// Receives liquidity rewards (`withdrawLiquidityRewards`); absent: the
+    /// genesis `LiquidityStaking` contract; zero: held by the engine.
+    pub liquidity_pool: Option<Address>,
     /// Start of the emission curve; absent: the genesis timestamp.
     pub start_time: Option<u64>,
     /// Minimum validator stake as a fraction of supply (1e18 = 100 %).
@@ -179,7 +234,7 @@ impl Default for EngineConfig {
             owner: None,
             pauser: None,
             treasury: None,
-            liquidity_pool: Address::ZERO,
+            liquidity_pool: None,
             start_time: None,
             validator_minimum_percentage: p.validator_minimum_percentage,
             slash_amount_percentage: p.slash_amount_percentage,
@@ -250,6 +305,7 @@ impl GenesisConfig {
             return Err(ChainError::Config("dev_accounts must be at most 1000".into()));
         }
         self.governance.validate().map_err(|error| ChainError::Config(format!("governance: {error}")))?;
+        self.liquidity.validate()?;
         Ok(())
     }
 }

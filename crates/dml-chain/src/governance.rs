@@ -11,20 +11,14 @@
 //! not use one. The engine's genesis names the timelock its owner and
 //! treasury, so from block 1 on only a passed proposal changes the protocol.
 
-use alloy_primitives::{address, Address, TxKind, U256};
-use dml_engine::ContractAddresses;
+use alloy_primitives::{address, Address, U256};
 use dml_governance::GovernorParams;
-use revm::context::{BlockEnv, CfgEnv, TxEnv};
-use revm::context_interface::result::{ExecutionResult, Output};
 
-use crate::{
-    chain::{execute, SPEC, TX_GAS_LIMIT_CAP},
-    state::{StateDiff, WorldState},
-    ChainError,
-};
+use crate::{deployer::GenesisDeployer, ChainError};
 
-/// The account that deploys the governance contracts at genesis. It has no
-/// private key: nobody can send from it.
+/// The account that deploys the governance contracts at genesis (and then
+/// the liquidity contracts, see [`crate::liquidity`]). It has no private key:
+/// nobody can send from it.
 pub const GENESIS_DEPLOYER: Address = address!("00000000000000000000000000000000000d0e00");
 
 /// Where governance lives on a chain.
@@ -45,12 +39,7 @@ impl GovernanceAddresses {
 
 /// Runs the two deployment transactions on the genesis state.
 pub(crate) fn deploy(
-    state: &mut WorldState,
-    diff: &mut StateDiff,
-    chain_id: u64,
-    timestamp: u64,
-    gas_limit: u64,
-    contracts: ContractAddresses,
+    deployer: &mut GenesisDeployer<'_>,
     params: &GovernorParams,
 ) -> Result<GovernanceAddresses, ChainError> {
     let error = |what: &str| ChainError::Config(format!("governance genesis: {what}"));
@@ -62,35 +51,15 @@ pub(crate) fn deploy(
         &[Address::ZERO],
         Address::ZERO,
     );
-    let governor_code = dml_governance::governor_deploy_code(params, contracts.token, addresses.timelock)
+    let governor_code = dml_governance::governor_deploy_code(params, deployer.contracts().token, addresses.timelock)
         .map_err(|e| error(&e.to_string()))?;
-    let mut cfg = CfgEnv::new_with_spec(SPEC);
-    cfg.chain_id = chain_id;
-    let block =
-        BlockEnv { number: U256::ZERO, timestamp: U256::from(timestamp), gas_limit, basefee: 0, ..Default::default() };
-    for (nonce, (name, code, expected)) in
+    for (name, code, expected) in
         [("timelock", timelock_code, addresses.timelock), ("governor", governor_code, addresses.governor)]
-            .into_iter()
-            .enumerate()
     {
-        let tx = TxEnv {
-            caller: GENESIS_DEPLOYER,
-            kind: TxKind::Create,
-            data: code,
-            nonce: nonce as u64,
-            gas_limit: TX_GAS_LIMIT_CAP.min(gas_limit),
-            gas_price: 0,
-            chain_id: Some(chain_id),
-            ..Default::default()
-        };
-        let no_hashes = |_: u64| alloy_primitives::B256::ZERO;
-        let executed = execute(state, &no_hashes, cfg.clone(), block.clone(), contracts, tx, &[])
-            .map_err(|e| error(&format!("deploying the {name}: {e}")))?;
-        match executed.result {
-            ExecutionResult::Success { output: Output::Create(_, Some(created)), .. } if created == expected => {}
-            other => return Err(error(&format!("deploying the {name} failed: {other:?}"))),
+        let created = deployer.create(name, code).map_err(|e| error(&e))?;
+        if created != expected {
+            return Err(error(&format!("the {name} landed at {created}, not {expected}")));
         }
-        state.apply_evm_state(executed.state, diff);
     }
     Ok(addresses)
 }

@@ -28,7 +28,9 @@ pub mod block;
 pub mod chain;
 pub mod cli;
 pub mod config;
+mod deployer;
 pub mod governance;
+pub mod liquidity;
 pub mod node;
 pub mod pool;
 pub mod precompile;
@@ -37,8 +39,9 @@ pub mod state;
 pub mod store;
 
 pub use chain::{CallFailure, Chain, TxError};
-pub use config::{GenesisConfig, GenesisModel, NodeConfig, DEV_MNEMONIC};
+pub use config::{GenesisConfig, GenesisModel, LiquidityConfig, NodeConfig, DEV_MNEMONIC};
 pub use governance::{GovernanceAddresses, GENESIS_DEPLOYER};
+pub use liquidity::LiquidityAddresses;
 pub use node::{spawn, NodeHandle};
 
 /// Why the node could not start or a block could not be committed.

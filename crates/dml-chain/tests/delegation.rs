@@ -80,8 +80,10 @@ impl Net {
             .with_from(dev_key(key).address())
             .with_to(self.engine)
             .with_input(Bytes::from(call.abi_encode()));
-        let error = self.provider(key).send_transaction(request).await.err().expect("the node refuses it");
-        error.to_string()
+        match self.provider(key).send_transaction(request).await {
+            Ok(_) => panic!("the node accepted a transaction it should refuse"),
+            Err(error) => error.to_string(),
+        }
     }
 
     async fn view<C: SolCall>(&self, call: C) -> C::Return {

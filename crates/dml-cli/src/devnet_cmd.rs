@@ -1,6 +1,7 @@
 //! `dml devnet`: the whole network in one process — the dev chain, the
 //! content store and gateway, the built-in models registered with rewards,
-//! and N solvers staked and serving them.
+//! N solvers staked and serving them, and stake delegated to each solver's
+//! pool by two other dev accounts, so a newcomer sees pools earn.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use dml_content::{AddOptions, ContentClient, ContentServer, ServerConfig};
 use dml_models::template::builtin_templates;
 use dml_primitives::{IEngine, ONE_DML};
 use dml_solver::chain::ChainClient;
-use dml_solver::{BuiltinCache, Metrics, RunnerConfig, ServedModel, SolverConfig};
+use dml_solver::{BuiltinCache, Commission, Metrics, RunnerConfig, ServedModel, SolverConfig};
 use serde_json::json;
 
 /// Run the whole network on this machine: dev chain, content store and
@@ -71,12 +72,41 @@ pub struct DevnetArgs {
     /// Stake each solver keeps deposited, in whole DML.
     #[arg(long, default_value_t = 10)]
     pub solver_stake: u64,
+    /// Commission every solver keeps from its claims before its delegators' pool is paid.
+    #[arg(long, default_value = "10%", value_name = "PCT")]
+    pub commission: Commission,
+    /// Seconds between a solver's commission changes, and before a raise applies (`dml node`: 7 days).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub commission_cooldown: u64,
+    /// Seconds undelegated stake unbonds before it can be withdrawn; more than
+    /// the claim window plus the vote period (`dml node`: 1 day) [default: claim window + vote period + 40]
+    #[arg(long, value_name = "SECS")]
+    pub delegation_unbonding: Option<u64>,
+    /// How many dev accounts delegate to every solver at start: the highest
+    /// ones below 9 that run no solver (8, then 7, …). 0: none.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub delegators: u32,
+    /// DML (whole) each of those accounts delegates to each solver.
+    #[arg(long, default_value_t = 50, value_name = "DML")]
+    pub delegation: u64,
     /// Directory with the built-in models' weights (default: $DML_WEIGHTS_DIR or ~/.cache/dml/weights).
     #[arg(long)]
     pub weights_dir: Option<PathBuf>,
     /// Print the network's details as one JSON object (for scripts).
     #[arg(long)]
     pub json: bool,
+}
+
+/// One solver's delegation pool as the banner shows it.
+struct PoolSummary {
+    solver: Address,
+    commission: U256,
+    own: U256,
+    delegated: U256,
+    counted: U256,
+    accepts: bool,
+    /// (dev account index, address, stake) of each seeded delegator with stake there.
+    delegations: Vec<(u32, Address, U256)>,
 }
 
 /// One registered model.
@@ -94,6 +124,13 @@ pub fn run(args: DevnetArgs) -> anyhow::Result<()> {
     }
     if args.solvers > 9 {
         anyhow::bail!("--solvers is at most 9 (dev accounts 1..=9; account 0 is the pause guardian)");
+    }
+    let windows = args.claim_window + args.vote_period;
+    if args.delegation_unbonding.is_some_and(|unbonding| unbonding <= windows) {
+        anyhow::bail!(
+            "--delegation-unbonding must be more than --claim-window + --vote-period ({windows} s): \
+             unbonding stake must stay slashable until a solution it backed is settled"
+        );
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run_async(args))
@@ -123,6 +160,21 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     engine.min_contestation_vote_period_time = args.vote_period;
     engine.min_retraction_wait_time = 60;
     engine.exit_validator_min_unlock_time = args.withdraw_unlock;
+    engine.delegation_unbonding_time = unbonding_time(&args);
+    engine.delegation_commission_cooldown = args.commission_cooldown;
+    let most = Commission::from_wad(U256::from(engine.max_delegation_commission)).unwrap_or_default();
+    anyhow::ensure!(
+        args.commission <= most,
+        "--commission {} is above the engine's maximum of {most}",
+        args.commission
+    );
+    let dev_dml = node_config.genesis.dev_account_dml;
+    anyhow::ensure!(
+        args.delegators == 0 || args.delegation.saturating_mul(u64::from(args.solvers)) <= dev_dml,
+        "--delegation {} DML to each of {} solvers is more than a dev account's {dev_dml} DML",
+        args.delegation,
+        args.solvers
+    );
     let governance = &mut node_config.genesis.governance;
     governance.voting_delay = args.voting_delay;
     governance.voting_period = args.voting_period;
@@ -138,7 +190,8 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             template: String::from_utf8_lossy(template.bytes).into_owned(),
         })
         .collect();
-    if args.data_dir.as_ref().is_none_or(|d| !d.join("chain").exists()) {
+    let fresh_chain = args.data_dir.as_ref().is_none_or(|d| !d.join("chain").exists());
+    if fresh_chain {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
         engine.start_time = Some(now.saturating_sub(args.emission_age_days * 86_400));
     }
@@ -191,11 +244,39 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         config.poll_interval_ms = 100;
         config.resend_after_ms = 10_000;
         config.malicious = malicious;
+        config.commission = Some(args.commission);
+        config.accept_delegations = true;
         let solver = dml_solver::spawn(config, metrics.clone(), cache.clone())
             .await
             .with_context(|| format!("starting solver {i}"))?;
         solvers.push((solver, malicious));
     }
+
+    // Delegations: once every solver is staked with its commission in force
+    // (set while its pool is empty, so at once), the delegators' stake.
+    let delegators = delegator_accounts(args.solvers, args.delegators);
+    if args.delegators as usize > delegators.len() {
+        tracing::warn!(
+            asked = args.delegators,
+            available = delegators.len(),
+            "fewer dev accounts than --delegators run no solver (account 9 is kept for tasks)"
+        );
+    }
+    let solver_addresses: Vec<Address> = solvers.iter().map(|(s, _)| s.address()).collect();
+    wait_for_terms(&account0, &solver_addresses, args.commission).await?;
+    if fresh_chain {
+        let amount = U256::from(args.delegation) * ONE_DML;
+        for &index in &delegators {
+            let delegator = ChainClient::connect(&node.http_url(), signers[index as usize].clone(), None).await?;
+            seed_delegations(&delegator, &solver_addresses, amount)
+                .await
+                .with_context(|| format!("delegating from dev account {index}"))?;
+        }
+    }
+    let delegator_addresses: Vec<(u32, Address)> =
+        delegators.iter().map(|&i| (i, signers[i as usize].address())).collect();
+    let pools = pool_summaries(&account0, &solver_addresses, &delegator_addresses).await?;
+    let cap_ratio = account0.view(IEngine::delegationCapRatioCall {}).await?;
 
     let governance = dml_chain::GovernanceAddresses::at_genesis();
     let accounts: Vec<(Address, String)> =
@@ -217,11 +298,16 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             "accounts": accounts.iter().map(|(a, k)| json!({"address": a, "private_key": k})).collect::<Vec<_>>(),
             "models": models.iter().map(|m| json!({"name": m.name, "id": m.id, "template_cid": m.template_cid})).collect::<Vec<_>>(),
             "solvers": solvers.iter().map(|(s, malicious)| json!({"address": s.address(), "malicious": malicious})).collect::<Vec<_>>(),
+            "delegation_unbonding_time": unbonding_time(&args),
+            "commission_cooldown": args.commission_cooldown,
+            "delegators": delegator_addresses.iter().map(|(_, a)| a).collect::<Vec<_>>(),
+            "pools": pools.iter().map(pool_json).collect::<Vec<_>>(),
         });
         println!("{info}");
     } else {
         let urls = BannerUrls { api: &api_url, gateway: &gateway_url, metrics: metrics_addr };
-        print_banner(&node, chain_id, &contracts, &governance, &urls, &accounts, &models, &solvers, &args);
+        let network = BannerNetwork { models: &models, solvers: &solvers, pools: &pools, cap_ratio };
+        print_banner(&node, chain_id, &contracts, &governance, &urls, &accounts, &network, &args);
     }
 
     tokio::select! {
@@ -270,6 +356,110 @@ async fn pin_builtin_models(account0: &ChainClient, content: &ContentClient) -> 
     Ok(models)
 }
 
+/// The delegation unbonding time the devnet's genesis sets.
+fn unbonding_time(args: &DevnetArgs) -> u64 {
+    args.delegation_unbonding.unwrap_or(args.claim_window + args.vote_period + 40)
+}
+
+/// The dev accounts that delegate at start: the highest below 9 (kept for
+/// tasks) that run no solver, at most `count` of them.
+fn delegator_accounts(solvers: u32, count: u32) -> Vec<u32> {
+    (solvers + 1..=8).rev().take(count as usize).collect()
+}
+
+/// Waits until every solver is registered and its commission is (or is
+/// about to become) `commission`: each solver sets it once its stake is
+/// deposited. After a restart a solver may be refused (a raise within the
+/// cooldown); that is logged, and the devnet starts anyway after a while.
+async fn wait_for_terms(reader: &ChainClient, solvers: &[Address], commission: Commission) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    for &solver in solvers {
+        loop {
+            let registered = !reader.view(IEngine::validatorsCall { addr: solver }).await?.addr.is_zero();
+            let pool = reader.view(IEngine::delegationPoolCall { solver }).await?;
+            let coming = if pool.nextCommissionTime.is_zero() { pool.commission } else { pool.nextCommission };
+            if registered && coming == commission.wad() {
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                tracing::warn!(%solver, registered, "solver not staked with its commission set within a minute");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Delegates `amount` from `delegator` to each solver.
+async fn seed_delegations(delegator: &ChainClient, solvers: &[Address], amount: U256) -> anyhow::Result<()> {
+    for &solver in solvers {
+        let call = IEngine::delegateStakeCall { solver_: solver, amount_: amount };
+        let receipt = delegator.send_and_wait(call, Duration::from_secs(30)).await?;
+        anyhow::ensure!(receipt.success, "delegating to {solver} reverted in block {}", receipt.block);
+    }
+    Ok(())
+}
+
+/// Every solver's pool, with the stake of each seeded delegator in it.
+async fn pool_summaries(
+    reader: &ChainClient,
+    solvers: &[Address],
+    delegators: &[(u32, Address)],
+) -> anyhow::Result<Vec<PoolSummary>> {
+    let mut pools = Vec::new();
+    for &solver in solvers {
+        let pool = reader.view(IEngine::delegationPoolCall { solver }).await?;
+        let stake = reader.view(IEngine::solverStakeCall { solver }).await?;
+        let mut delegations = Vec::new();
+        for &(index, delegator) in delegators {
+            let position = reader.view(IEngine::delegationCall { delegator, solver }).await?;
+            if !position.stake.is_zero() {
+                delegations.push((index, delegator, position.stake));
+            }
+        }
+        pools.push(PoolSummary {
+            solver,
+            commission: pool.commission,
+            own: stake.own,
+            delegated: stake.delegated,
+            counted: stake.counted,
+            accepts: pool.acceptsDelegations,
+            delegations,
+        });
+    }
+    Ok(pools)
+}
+
+fn percent(wad: U256) -> String {
+    Commission::from_wad(wad).map_or_else(|| wad.to_string(), |c| c.percent())
+}
+
+fn pool_json(pool: &PoolSummary) -> serde_json::Value {
+    use crate::client::format_amount;
+    json!({
+        "solver": pool.solver,
+        "commission_percent": percent(pool.commission),
+        "own_stake": format_amount(pool.own),
+        "delegated_stake": format_amount(pool.delegated),
+        "counted_stake": format_amount(pool.counted),
+        "accepts_delegations": pool.accepts,
+        "delegations": pool.delegations.iter().map(|(_, delegator, stake)| json!({
+            "delegator": delegator,
+            "stake": format_amount(*stake),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// What runs on the devnet, for the banner.
+struct BannerNetwork<'a> {
+    models: &'a [RegisteredModel],
+    solvers: &'a [(dml_solver::SolverHandle, bool)],
+    pools: &'a [PoolSummary],
+    /// The engine's cap on counted delegation (1e18 = 1× the solver's own stake).
+    cap_ratio: U256,
+}
+
 /// Where the devnet's other services listen, for the banner.
 struct BannerUrls<'a> {
     api: &'a str,
@@ -285,11 +475,12 @@ fn print_banner(
     governance: &dml_chain::GovernanceAddresses,
     urls: &BannerUrls<'_>,
     accounts: &[(Address, String)],
-    models: &[RegisteredModel],
-    solvers: &[(dml_solver::SolverHandle, bool)],
+    network: &BannerNetwork<'_>,
     args: &DevnetArgs,
 ) {
+    use crate::client::format_amount;
     let (api_url, gateway_url, metrics_addr) = (urls.api, urls.gateway, urls.metrics);
+    let (models, solvers) = (network.models, network.solvers);
     println!("DML devnet is running (chain id {chain_id}). Ctrl-C stops it.");
     println!();
     println!("  JSON-RPC   {}  (WebSocket {})", node.http_url(), node.ws_url());
@@ -318,6 +509,33 @@ fn print_banner(
         println!("  {}{}", solver.address(), if *malicious { "  (malicious)" } else { "" });
     }
     println!();
+    if !network.pools.is_empty() {
+        println!(
+            "Delegation pools (a solver keeps its commission, then shares the rest with the stake counted in its pool, \
+             at most {}× its own; undelegated stake unbonds {} s; a commission raise waits {} s):",
+            format_amount(network.cap_ratio),
+            unbonding_time(args),
+            args.commission_cooldown
+        );
+        for pool in network.pools {
+            let from: Vec<String> = pool
+                .delegations
+                .iter()
+                .map(|(index, _, stake)| format!("{} DML from ({index})", format_amount(*stake)))
+                .collect();
+            println!(
+                "  {}  commission {}%, own {} DML, delegated {} DML ({} counted){}{}",
+                pool.solver,
+                percent(pool.commission),
+                format_amount(pool.own),
+                format_amount(pool.delegated),
+                format_amount(pool.counted),
+                if from.is_empty() { String::new() } else { format!(": {}", from.join(", ")) },
+                if pool.accepts { "" } else { "  (closed to new delegations)" },
+            );
+        }
+        println!();
+    }
     println!("Dev accounts (1,000 DML and 10,000 ETH each; keys of the standard test mnemonic):");
     for (i, (address, key)) in accounts.iter().enumerate() {
         println!("  ({i}) {address}  {key}");
@@ -347,6 +565,13 @@ fn print_banner(
     println!("  {dml} balance{} {}", flags(&["--rpc-url"]), accounts.get(1).map(|a| a.0).unwrap_or_default());
     println!("  {dml} gov delegate{} --dev-account 8", flags(&["--rpc-url"]));
     println!("  {dml} gov list{}", flags(&["--rpc-url"]));
+    if !network.pools.is_empty() {
+        println!("  {dml} stake pools{}", flags(&["--rpc-url"]));
+        match network.pools.iter().flat_map(|p| &p.delegations).next() {
+            Some((index, _, _)) => println!("  {dml} stake status{} --dev-account {index}", flags(&["--rpc-url"])),
+            None => println!("  {dml} stake delegate{} --dev-account 9 SOLVER 10", flags(&["--rpc-url"])),
+        }
+    }
     if dml != "dml" {
         println!("(`cargo install --path crates/dml-cli` puts `dml` on your PATH.)");
     }

@@ -17,9 +17,11 @@ mod devnet_cmd;
 mod gov_actions;
 mod gov_cmd;
 mod gov_format;
+mod lp_cmd;
 mod model_cmd;
 mod node_cmd;
 mod solver_cmd;
+mod stake_cmd;
 mod task_cmd;
 mod validator_cmd;
 mod wallet_cmd;
@@ -53,6 +55,9 @@ enum Command {
     /// Validator stake: deposit, withdraw, status.
     #[command(subcommand)]
     Validator(validator_cmd::ValidatorCommand),
+    /// Delegated stake: delegate to a solver's pool, undelegate, withdraw, claim rewards; pools and positions.
+    #[command(subcommand)]
+    Stake(stake_cmd::StakeCommand),
     /// Contest a task's solution (staked validators only).
     Contest(chain_cmd::ContestArgs),
     /// Vote on a contestation: --yea (the solution is wrong) or --nay.
@@ -60,6 +65,9 @@ enum Command {
     /// Governance: delegate votes, propose, list and show proposals, vote, queue, execute.
     #[command(subcommand)]
     Gov(gov_cmd::GovCommand),
+    /// LP staking: add DML and ETH to the DML/WETH pair, stake the LP tokens, claim the engine's liquidity rewards.
+    #[command(subcommand)]
+    Lp(lp_cmd::LpCommand),
     /// Keystores (Web3 Secret Storage, as geth and foundry read them): new, import, list.
     #[command(subcommand)]
     Wallet(wallet_cmd::WalletCommand),
@@ -120,9 +128,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Model(command) => model_cmd::run(command),
         Command::Task(command) => task_cmd::run(command),
         Command::Validator(command) => validator_cmd::run(command),
+        Command::Stake(command) => stake_cmd::run(command),
         Command::Contest(args) => chain_cmd::run_contest(args),
         Command::Vote(args) => chain_cmd::run_vote(args),
         Command::Gov(command) => gov_cmd::run(command),
+        Command::Lp(command) => lp_cmd::run(command),
         Command::Wallet(command) => wallet_cmd::run(command),
         Command::Balance(args) => chain_cmd::run_balance(args),
         Command::Transfer(args) => chain_cmd::run_transfer(args),

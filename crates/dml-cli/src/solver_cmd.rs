@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use alloy_primitives::{B256, U256};
 use anyhow::Context;
-use dml_solver::{BuiltinCache, Metrics, RunnerConfig, ServedModel, SolverConfig};
+use dml_solver::{BuiltinCache, Commission, Metrics, RunnerConfig, ServedModel, SolverConfig};
 
 /// Run a solver: scan tasks, run models, commit, reveal and claim; verify
 /// others' solutions, contest wrong ones and vote.
@@ -49,6 +49,12 @@ pub struct SolverArgs {
     /// Return wrong outputs on purpose (dev networks only: to watch contestation and slashing).
     #[arg(long)]
     pub malicious: bool,
+    /// Delegation commission to keep, a percentage like 5% (set at start-up when the engine's differs; a raise applies after the engine's cooldown) [default: leave the engine's]
+    #[arg(long, env = "DML_SOLVER_COMMISSION", value_name = "PCT")]
+    pub commission: Option<Commission>,
+    /// Whether the solver's pool takes new delegations (set at start-up when the engine's differs) [default: true]
+    #[arg(long, env = "DML_SOLVER_ACCEPT_DELEGATIONS", value_name = "BOOL")]
+    pub accept_delegations: Option<bool>,
     /// Print the effective configuration (key hidden) as JSON and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -100,6 +106,12 @@ impl SolverArgs {
             config.metrics_addr = Some(v);
         }
         config.malicious |= self.malicious;
+        if let Some(v) = self.commission {
+            config.commission = Some(v);
+        }
+        if let Some(v) = self.accept_delegations {
+            config.accept_delegations = v;
+        }
         if config.private_key.is_empty() {
             anyhow::bail!("no signing key: pass --private-key, DML_PRIVATE_KEY or private_key in the config file");
         }

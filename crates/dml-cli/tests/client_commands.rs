@@ -472,7 +472,7 @@ async fn contestations_and_votes_decide_the_task() {
     let task: B256 = task.trim().parse().unwrap();
     net.solve(1, task, b"an honest answer").await;
     let contested = net.json(&["contest", &task.to_string(), "--dev-account", "2"]);
-    assert_eq!(contested["slash_amount"], "1", "0.01% of the 10,000 DML supply");
+    assert_eq!(contested["slash_amount"], "1.1", "0.01% of the 11,000 DML supply (1,000 of it in the DML/WETH pair)");
     assert!(net.fails(&["contest", &task.to_string(), "--dev-account", "3"]).contains("contestation already exists"));
     net.ok(&["vote", &task.to_string(), "--nay", "--dev-account", "3"]);
     assert!(net.fails(&["vote", &task.to_string(), "--yea", "--dev-account", "3"]).contains("already voted"));

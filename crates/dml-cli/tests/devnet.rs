@@ -25,6 +25,8 @@ async fn a_task_from_a_second_terminal_is_answered_and_served_by_the_gateway() {
     }
     let mut net = Devnet::start(&["--claim-window", "3", "--vote-period", "3"]);
     assert_eq!(net.solvers().len(), 3, "three solvers by default");
+    let reader = net.client(0).await;
+    let delegators = assert_seeded_delegations(&net, &reader).await;
     let input = r#"{"prompt":"The network","max_length":40,"temperature":0.5}"#;
 
     // The second terminal: submit and wait for the output.
@@ -79,7 +81,64 @@ async fn a_task_from_a_second_terminal_is_answered_and_served_by_the_gateway() {
     .await;
     assert!(net.solvers().iter().any(|(a, _)| *a == paid));
     assert!(net.proc.child.id() > 0);
+
+    // The claim credited the paid solver's pool: both delegators have
+    // rewards pending there, as the engine and `dml stake status` say, and
+    // the solver's metrics count what it credited.
+    let credited: U256 = reader
+        .logs_with(0, reader.block_number().await.unwrap(), Some(vec![IEngine::DelegationRewards::SIGNATURE_HASH]))
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|log| IEngine::DelegationRewards::decode_log_data(log.data()).ok())
+        .filter(|e| e.task == task && e.solver == paid)
+        .map(|e| e.pool)
+        .sum();
+    assert!(!credited.is_zero(), "the claim credited the pool");
+    for (account, delegator) in &delegators {
+        let position = reader.view(IEngine::delegationCall { delegator: *delegator, solver: paid }).await.unwrap();
+        assert!(!position.pendingRewards.is_zero(), "delegator {delegator} earned from {paid}'s claim");
+        let status = net.dml(*account, &["stake", "status", "--json"]);
+        assert_ok(&status, "dml stake status");
+        let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        let pool = status["pools"].as_array().unwrap().iter().find(|p| p["solver"] == format!("{paid:#x}")).unwrap();
+        assert_ne!(pool["pending_rewards"], "0", "{status}");
+    }
+    let metrics_url = net.str("metrics_url");
+    let line = eventually(Duration::from_secs(30), "the solver's delegator-rewards metric", || async {
+        let text = reqwest::get(&metrics_url).await.ok()?.text().await.ok()?;
+        let prefix = format!("dml_solver_delegator_rewards_total{{solver=\"{paid:#x}\"}} ");
+        text.lines().find(|l| l.starts_with(&prefix)).filter(|l| !l.ends_with(" 0")).map(str::to_owned)
+    })
+    .await;
+    let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(value > 0.0, "{line}");
     net.proc.terminate();
+}
+
+/// Checks what the devnet's `--json` says it delegated (two dev accounts,
+/// 50 DML each to every solver at a 10 % commission) against the engine;
+/// returns the delegators with their account numbers.
+async fn assert_seeded_delegations(net: &Devnet, reader: &dml_solver::chain::ChainClient) -> Vec<(usize, Address)> {
+    let delegators: Vec<Address> =
+        net.info["delegators"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().parse().unwrap()).collect();
+    assert_eq!(delegators, [net.address(8), net.address(7)], "accounts 8 and 7 delegate by default");
+    let pools = net.info["pools"].as_array().unwrap();
+    assert_eq!(pools.len(), net.solvers().len());
+    for ((solver, _), pool) in net.solvers().iter().zip(pools) {
+        assert_eq!(pool["solver"].as_str().unwrap().parse::<Address>().unwrap(), *solver);
+        assert_eq!(pool["commission_percent"], "10");
+        assert_eq!((&pool["delegated_stake"], &pool["counted_stake"]), (&"100".into(), &"100".into()), "{pool}");
+        assert_eq!(pool["delegations"].as_array().unwrap().len(), 2);
+        let on_chain = reader.view(IEngine::delegationPoolCall { solver: *solver }).await.unwrap();
+        assert_eq!((on_chain.stake, on_chain.commission), (dml(100_000), WAD / U256::from(10)));
+        for delegator in &delegators {
+            let position =
+                reader.view(IEngine::delegationCall { delegator: *delegator, solver: *solver }).await.unwrap();
+            assert_eq!(position.stake, dml(50_000), "{delegator} in {solver}'s pool");
+        }
+    }
+    vec![(8, delegators[0]), (7, delegators[1])]
 }
 
 /// What the engine's rules pay out, recomputed from the logs.
@@ -175,7 +234,8 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
         if contestation.validator.is_zero() {
             assert!(output_is_honest, "every forged solution is contested");
             assert!(solution.claimed);
-            // Fee (model fee 0) less the treasury's share, plus the minted reward.
+            // Fee (model fee 0) less the treasury's share, plus the minted
+            // reward, less what the claim credited the solver's delegators.
             let kept = fee * (U256::from(WAD) - fee_pct) / U256::from(WAD);
             expected.add(solution.validator, kept);
             let minted = all_logs
@@ -184,8 +244,17 @@ async fn a_malicious_solver_is_contested_outvoted_and_slashed() {
                 .find(|e| e.task == *task)
                 .expect("rewards minted for a claimed task");
             expected.add(solution.validator, minted.solver);
-            trace +=
-                &format!("task {task}: claimed by {} (fee {kept}, reward {})\n", solution.validator, minted.solver);
+            let credited = all_logs
+                .iter()
+                .filter_map(|l| IEngine::DelegationRewards::decode_log_data(l.data()).ok())
+                .find(|e| e.task == *task)
+                .expect("the seeded pool credited for a claimed task");
+            assert_eq!(credited.solver, solution.validator);
+            expected.sub(solution.validator, credited.pool);
+            trace += &format!(
+                "task {task}: claimed by {} (fee {kept}, reward {}, to its pool {})\n",
+                solution.validator, minted.solver, credited.pool
+            );
             continue;
         }
         // Contested: only forged solutions, contested by an honest solver.

@@ -16,16 +16,18 @@ use dml_primitives::{IDmlToken, IEngine};
 
 use crate::SolverError;
 
-/// The engine events the solver follows.
+/// The engine events the solver follows: the tasks' and its delegation pool's.
 pub fn followed_events() -> Vec<B256> {
-    vec![
+    let mut events = vec![
         IEngine::TaskSubmitted::SIGNATURE_HASH,
         IEngine::SolutionSubmitted::SIGNATURE_HASH,
         IEngine::SolutionClaimed::SIGNATURE_HASH,
         IEngine::ContestationSubmitted::SIGNATURE_HASH,
         IEngine::ContestationResolved::SIGNATURE_HASH,
         IEngine::TaskRetracted::SIGNATURE_HASH,
-    ]
+    ];
+    events.extend(crate::daemon::pool_events());
+    events
 }
 
 /// A transaction's outcome.

@@ -1,14 +1,115 @@
 //! The solver's configuration: where the chain and the content store are,
 //! which key signs, which models it serves and when a task is worth solving.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256, U256};
+use dml_primitives::WAD;
 use serde::{Deserialize, Serialize};
 
 use crate::SolverError;
+
+/// Decimals a percentage may have: the engine's unit is 1e-18 of the whole,
+/// which is 1e-16 of a percent.
+const PERCENT_DECIMALS: usize = 16;
+
+/// A delegation commission: the share of a solver's claim earnings it keeps
+/// before its delegators' pool is paid (whitepaper §5). Written as a
+/// percentage, `"5%"` or `"12.5"` (the `%` is optional, at most 16
+/// decimals, at most 100); held as the engine's fixed point, 1e18 = 100 %.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Commission(U256);
+
+/// Why a commission was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommissionError {
+    /// Not `DIGITS[.DIGITS][%]`.
+    #[error("commission `{0}` is not a percentage like 5% or 12.5%")]
+    NotPercent(String),
+    /// More decimals than the engine's unit.
+    #[error("commission `{0}` has more than 16 decimals")]
+    TooPrecise(String),
+    /// Above 100 %.
+    #[error("commission `{0}` is above 100%")]
+    AboveHundred(String),
+}
+
+impl Commission {
+    /// 0 %: the pool gets its whole share.
+    pub const ZERO: Commission = Commission(U256::ZERO);
+
+    /// The engine's value (1e18 = 100 %), or `None` above 100 %.
+    pub fn from_wad(wad: U256) -> Option<Commission> {
+        (wad <= WAD).then_some(Commission(wad))
+    }
+
+    /// The engine's value: 1e18 = 100 %.
+    pub fn wad(self) -> U256 {
+        self.0
+    }
+
+    /// As a fraction of 1 (0.05 for 5 %), for gauges only.
+    pub fn as_fraction(self) -> f64 {
+        self.0.saturating_to::<u128>() as f64 / 1e18
+    }
+
+    /// The percentage as an exact decimal without the sign (`"12.5"`).
+    pub fn percent(self) -> String {
+        let digits = format!("{:0>width$}", self.0.to_string(), width = PERCENT_DECIMALS + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - PERCENT_DECIMALS);
+        match fraction.trim_end_matches('0') {
+            "" => whole.to_owned(),
+            fraction => format!("{whole}.{fraction}"),
+        }
+    }
+}
+
+impl fmt::Display for Commission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.percent())
+    }
+}
+
+impl FromStr for Commission {
+    type Err = CommissionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let not_percent = || CommissionError::NotPercent(text.into());
+        let number = text.strip_suffix('%').unwrap_or(text);
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(fraction) || (number.contains('.') && fraction.is_empty()) {
+            return Err(not_percent());
+        }
+        if fraction.len() > PERCENT_DECIMALS {
+            return Err(CommissionError::TooPrecise(text.into()));
+        }
+        let whole = whole.trim_start_matches('0');
+        if whole.len() > 3 {
+            return Err(CommissionError::AboveHundred(text.into()));
+        }
+        let padded = format!("{whole}{fraction:0<PERCENT_DECIMALS$}");
+        let wad = U256::from_str_radix(&padded, 10).map_err(|_| not_percent())?;
+        Commission::from_wad(wad).ok_or_else(|| CommissionError::AboveHundred(text.into()))
+    }
+}
+
+impl Serialize for Commission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Commission {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// How one served model is run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +219,19 @@ pub struct SolverConfig {
     /// dev network only).
     #[serde(default)]
     pub malicious: bool,
+    /// The delegation commission to keep (`"5%"`): set at start-up when the
+    /// engine's differs (a cut applies at once, a raise after the engine's
+    /// cooldown). Absent: left as it is on chain (`dml stake commission`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission: Option<Commission>,
+    /// Whether the solver's pool takes new delegations; set at start-up
+    /// when the engine's differs.
+    #[serde(default = "default_accept_delegations")]
+    pub accept_delegations: bool,
+}
+
+fn default_accept_delegations() -> bool {
+    true
 }
 
 fn default_poll_interval_ms() -> u64 {
@@ -150,6 +264,8 @@ impl SolverConfig {
             max_batch: default_batch(),
             metrics_addr: None,
             malicious: false,
+            commission: None,
+            accept_delegations: default_accept_delegations(),
         }
     }
 
@@ -225,6 +341,7 @@ runner = {{ type = "cog", url = "http://127.0.0.1:5000" }}
         );
         assert_eq!(config.policy, Policy::default());
         assert_eq!(config.poll_interval(), Duration::from_millis(250));
+        assert_eq!((config.commission, config.accept_delegations), (None, true), "delegation terms left alone");
         assert_eq!(
             config.signer().unwrap().address(),
             "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap()
@@ -241,5 +358,54 @@ runner = {{ type = "cog", url = "http://127.0.0.1:5000" }}
         config.private_key = KEY.into();
         config.models.clear();
         assert!(matches!(config.validate(), Err(SolverError::Config(m)) if m.contains("no models")));
+    }
+
+    #[test]
+    fn commissions_are_percentages_held_exactly() {
+        let wad = |text: &str| U256::from_str_radix(text, 10).unwrap();
+        assert_eq!("5%".parse::<Commission>().unwrap().wad(), wad("50000000000000000"));
+        assert_eq!("12.5".parse::<Commission>().unwrap().wad(), wad("125000000000000000"));
+        assert_eq!("100%".parse::<Commission>().unwrap().wad(), WAD);
+        assert_eq!("0".parse::<Commission>().unwrap(), Commission::ZERO);
+        assert_eq!("0.0000000000000001%".parse::<Commission>().unwrap().wad(), U256::from(1));
+        assert_eq!("007.50%".parse::<Commission>().unwrap().to_string(), "7.5%");
+        for text in ["5%", "12.5%", "0%", "100%", "0.0000000000000001%", "33.3333333333333333%"] {
+            assert_eq!(text.parse::<Commission>().unwrap().to_string(), text);
+        }
+        assert_eq!(Commission::from_wad(WAD + U256::from(1)), None);
+        assert_eq!("5%".parse::<Commission>().unwrap().as_fraction(), 0.05);
+    }
+
+    #[test]
+    fn bad_commissions_are_refused_with_the_reason() {
+        for text in ["", "%", "five", "-5%", "5 %", "5%%", "1e2", "5.", ".5", "0x10", "5,5"] {
+            assert_eq!(text.parse::<Commission>(), Err(CommissionError::NotPercent(text.into())), "{text:?}");
+        }
+        assert_eq!(
+            "100.0000000000000001".parse::<Commission>(),
+            Err(CommissionError::AboveHundred("100.0000000000000001".into()))
+        );
+        assert_eq!("101%".parse::<Commission>(), Err(CommissionError::AboveHundred("101%".into())));
+        assert_eq!(
+            "99999999999999999999%".parse::<Commission>(),
+            Err(CommissionError::AboveHundred("99999999999999999999%".into()))
+        );
+        assert_eq!(
+            "1.00000000000000001".parse::<Commission>(),
+            Err(CommissionError::TooPrecise("1.00000000000000001".into()))
+        );
+    }
+
+    #[test]
+    fn delegation_terms_come_from_the_file() {
+        let text = sample().replace("data_dir =", "commission = \"7.5%\"\naccept_delegations = false\ndata_dir =");
+        let config: SolverConfig = toml::from_str(&text).unwrap();
+        assert_eq!(config.commission, Some("7.5".parse().unwrap()));
+        assert!(!config.accept_delegations);
+        let shown = serde_json::to_value(&config).unwrap();
+        assert_eq!((&shown["commission"], &shown["accept_delegations"]), (&"7.5%".into(), &false.into()));
+        let bad = sample().replace("data_dir =", "commission = \"150%\"\ndata_dir =");
+        let error = toml::from_str::<SolverConfig>(&bad).unwrap_err().to_string();
+        assert!(error.contains("above 100%"), "{error}");
     }
 }

@@ -22,6 +22,8 @@ use crate::runner::{forge, load_models, BuiltinCache, LoadedModel, RunError};
 use crate::store::{Change, Outgoing, Store};
 use crate::SolverError;
 
+mod delegation;
+pub(crate) use delegation::pool_events;
 mod stake;
 
 /// Logs are read in ranges of at most this many blocks.
@@ -119,6 +121,9 @@ pub async fn spawn(config: SolverConfig, metrics: Metrics, cache: BuiltinCache) 
         run: None,
         wake,
         loops: 0,
+        terms_sent: false,
+        pool_changed: true,
+        pool_failures: 0,
     };
     solver.recover().await?;
     let span = info_span!("solver", solver = %address);
@@ -177,6 +182,12 @@ struct Solver {
     run: Option<JoinHandle<RunOutcome>>,
     wake: Arc<Notify>,
     loops: u64,
+    /// Whether the configured delegation terms were sent (or refused).
+    terms_sent: bool,
+    /// Whether an event about this solver's pool arrived since its gauges were read.
+    pool_changed: bool,
+    /// Delegation steps failed in a row (only the first is logged as a warning).
+    pool_failures: u32,
 }
 
 /// Chain values read once per step.
@@ -267,7 +278,7 @@ impl Solver {
         self.start_run().await?;
         self.step_jobs(head).await?;
         self.metrics.jobs_active.get_or_create(&self.label).set(self.jobs.len() as i64);
-        Ok(())
+        self.delegation_step().await
     }
 
     fn persist(&mut self, jobs: &[Job]) -> Result<(), SolverError> {
@@ -522,6 +533,8 @@ impl Solver {
                 job.advance(Phase::Done(Ending::Retracted));
                 changed.insert(job.task, job);
             }
+        } else {
+            self.note_pool_log(log);
         }
         // SolutionSubmitted and ContestationSubmitted only wake the loop: the
         // steps read the solution and contestation from the engine itself.

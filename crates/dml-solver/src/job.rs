@@ -27,6 +27,8 @@ pub enum Action {
     Finish,
     /// `validatorDeposit`: not tied to a job.
     Stake,
+    /// `setDelegationCommission` or `setAcceptDelegations`: not tied to a job.
+    DelegationTerms,
 }
 
 impl Action {
@@ -40,6 +42,7 @@ impl Action {
             Action::Vote => "vote",
             Action::Finish => "finish",
             Action::Stake => "stake",
+            Action::DelegationTerms => "delegation_terms",
         }
     }
 }

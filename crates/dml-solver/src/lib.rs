@@ -31,7 +31,7 @@ pub mod metrics;
 pub mod runner;
 pub mod store;
 
-pub use config::{Policy, RunnerConfig, ServedModel, SolverConfig};
+pub use config::{Commission, CommissionError, Policy, RunnerConfig, ServedModel, SolverConfig};
 pub use daemon::{spawn, SolverHandle, FAILPOINT_ENV};
 pub use job::{Ending, Job, Phase};
 pub use metrics::Metrics;

@@ -25,7 +25,7 @@ pub struct SolverLabel {
 pub struct ActionLabels {
     /// The solver's address.
     pub solver: String,
-    /// commit, reveal, claim, contest, vote, finish or stake.
+    /// commit, reveal, claim, contest, vote, finish, stake or delegation_terms.
     pub action: String,
 }
 
@@ -59,6 +59,17 @@ pub struct Metrics {
     pub dml_staked: Family<SolverLabel, Gauge<f64, AtomicU64>>,
     /// Reveals ready but waiting for stake to escrow their slash.
     pub reveals_waiting_for_stake: Family<SolverLabel, Gauge>,
+    /// The stake delegated to the solver's pool (whole DML, bonded).
+    pub delegated_stake: Family<SolverLabel, Gauge<f64, AtomicU64>>,
+    /// The part of the delegated stake that counts toward the solver's
+    /// (whole DML): at most the engine's cap ratio times its own stake.
+    pub delegated_stake_counted: Family<SolverLabel, Gauge<f64, AtomicU64>>,
+    /// The commission in force (a fraction: 0.05 is 5 %).
+    pub delegation_commission: Family<SolverLabel, Gauge<f64, AtomicU64>>,
+    /// Rewards credited to the pool's delegators by this solver's claims (whole DML).
+    pub delegator_rewards: Family<SolverLabel, Counter<f64, AtomicU64>>,
+    /// Commission this solver kept from its claims while it had delegators (whole DML).
+    pub delegation_commission_earned: Family<SolverLabel, Counter<f64, AtomicU64>>,
 }
 
 impl Default for Metrics {
@@ -86,6 +97,11 @@ impl Metrics {
             dml_balance: Family::default(),
             dml_staked: Family::default(),
             reveals_waiting_for_stake: Family::default(),
+            delegated_stake: Family::default(),
+            delegated_stake_counted: Family::default(),
+            delegation_commission: Family::default(),
+            delegator_rewards: Family::default(),
+            delegation_commission_earned: Family::default(),
         };
         registry.register("tasks_seen", "Tasks seen on served models", metrics.tasks_seen.clone());
         registry.register("tasks_skipped", "Tasks not taken", metrics.tasks_skipped.clone());
@@ -107,6 +123,31 @@ impl Metrics {
             "reveals_waiting_for_stake",
             "Reveals waiting for stake to escrow their slash",
             metrics.reveals_waiting_for_stake.clone(),
+        );
+        registry.register(
+            "delegated_stake",
+            "DML delegated to the solver's pool (whole DML)",
+            metrics.delegated_stake.clone(),
+        );
+        registry.register(
+            "delegated_stake_counted",
+            "Delegated DML counted toward the solver's stake (whole DML)",
+            metrics.delegated_stake_counted.clone(),
+        );
+        registry.register(
+            "delegation_commission",
+            "Delegation commission in force (fraction of earnings)",
+            metrics.delegation_commission.clone(),
+        );
+        registry.register(
+            "delegator_rewards",
+            "Rewards credited to the delegators by the solver's claims (whole DML)",
+            metrics.delegator_rewards.clone(),
+        );
+        registry.register(
+            "delegation_commission_earned",
+            "Commission kept from claims shared with delegators (whole DML)",
+            metrics.delegation_commission_earned.clone(),
         );
         *metrics.registry.lock().expect("registry") = registry;
         metrics
@@ -167,5 +208,10 @@ mod tests {
         assert!(text.contains("dml_solver_tasks_seen_total{solver=\"0xabc\"} 1"), "{text}");
         assert!(text.contains("dml_solver_transactions_sent_total{solver=\"0xabc\",action=\"commit\"} 2"), "{text}");
         assert_eq!(as_dml(alloy_primitives::U256::from(1_500_000_000_000_000_000u128)), 1.5);
+        metrics.delegator_rewards.get_or_create(&label).inc_by(0.25);
+        metrics.delegation_commission.get_or_create(&label).set(0.05);
+        let text = metrics.encode();
+        assert!(text.contains("dml_solver_delegator_rewards_total{solver=\"0xabc\"} 0.25"), "{text}");
+        assert!(text.contains("dml_solver_delegation_commission{solver=\"0xabc\"} 0.05"), "{text}");
     }
 }

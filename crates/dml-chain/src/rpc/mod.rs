@@ -534,12 +534,20 @@ pub fn dispatch(shared: &Shared, request: Request) -> Result<Value, RpcError> {
             let treasury = IEngine::treasuryCall::abi_decode_returns(&output)
                 .map_err(|error| RpcError::new(codes::INTERNAL_ERROR, error.to_string()))?;
             let governance = crate::GovernanceAddresses::at_genesis();
+            // A chain created before LP staking joined the genesis has none.
+            let liquidity = crate::LiquidityAddresses::for_token(contracts.token);
+            let deployed = |address: Address| (!chain.state().code_at(&address).is_empty()).then_some(address);
             json!({
                 "engine": contracts.engine,
                 "token": contracts.token,
                 "treasury": treasury,
                 "governor": governance.governor,
                 "timelock": governance.timelock,
+                "weth": deployed(liquidity.weth),
+                "factory": deployed(liquidity.factory),
+                "router": deployed(liquidity.router),
+                "pair": deployed(liquidity.pair),
+                "liquidityStaking": deployed(liquidity.staking),
             })
         }
         Request::SendRawTransaction(_) | Request::Subscribe(_) | Request::Unsubscribe(_) | Request::Mine(_) => {

@@ -66,13 +66,19 @@ pub struct Network {
 
 impl Network {
     pub fn start() -> Network {
+        Network::start_with_genesis("")
+    }
+
+    /// Starts the network with `extra` appended to the genesis file (TOML
+    /// tables after the `[engine]` one, e.g. `[[models]]` or `[liquidity]`).
+    pub fn start_with_genesis(extra: &str) -> Network {
         let dir = tempfile::tempdir().unwrap();
         let genesis = dir.path().join("genesis.toml");
         std::fs::write(
             &genesis,
             format!(
                 "[engine]\nmin_claim_solution_time = {WINDOW}\nmin_retraction_wait_time = {WINDOW}\n\
-                 min_contestation_vote_period_time = {WINDOW}\nexit_validator_min_unlock_time = {WINDOW}\n"
+                 min_contestation_vote_period_time = {WINDOW}\nexit_validator_min_unlock_time = {WINDOW}\n{extra}"
             ),
         )
         .unwrap();
