@@ -279,6 +279,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     let cap_ratio = account0.view(IEngine::delegationCapRatioCall {}).await?;
 
     let governance = dml_chain::GovernanceAddresses::at_genesis();
+    let liquidity = dml_chain::LiquidityAddresses::at_genesis();
     let accounts: Vec<(Address, String)> =
         signers.iter().map(|s| (s.address(), hex::encode_prefixed(s.to_bytes()))).collect();
     if args.json {
@@ -293,6 +294,11 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             "token": contracts.token,
             "governor": governance.governor,
             "timelock": governance.timelock,
+            "weth": liquidity.weth,
+            "factory": liquidity.factory,
+            "router": liquidity.router,
+            "pair": liquidity.pair,
+            "liquidity_staking": liquidity.staking,
             "guardian": signers[0].address(),
             "data_dir": data_dir,
             "accounts": accounts.iter().map(|(a, k)| json!({"address": a, "private_key": k})).collect::<Vec<_>>(),
@@ -491,6 +497,9 @@ fn print_banner(
     println!("  token      {}", contracts.token);
     println!("  governor   {}", governance.governor);
     println!("  timelock   {}  (owns the engine and holds the treasury)", governance.timelock);
+    let liquidity = dml_chain::LiquidityAddresses::at_genesis();
+    println!("  DML/WETH   {}  (Uniswap V2 pair; router {})", liquidity.pair, liquidity.router);
+    println!("  LP staking {}  (earns the liquidity share of every mint: `dml lp`)", liquidity.staking);
     println!();
     println!(
         "Governance: proposals need {} DML of votes; voting starts {} s after a proposal and lasts {} s; \
