@@ -18,18 +18,22 @@ pub const CONTRACTS: ContractAddresses = ContractAddresses {
 };
 
 /// Where the engine's facet programs are deployed, in [`facet::EACH`]
-/// order (govern, tasks, solve, settle, stake): `DML_FACET_GOVERN_ADDRESS`,
-/// `DML_FACET_TASKS_ADDRESS`, `DML_FACET_SOLVE_ADDRESS`,
-/// `DML_FACET_SETTLE_ADDRESS`, `DML_FACET_STAKE_ADDRESS`. The router at [`CONTRACTS`]`.engine`
+/// order (govern, tasks, solve, settle, stake, delegate):
+/// `DML_FACET_GOVERN_ADDRESS`, `DML_FACET_TASKS_ADDRESS`,
+/// `DML_FACET_SOLVE_ADDRESS`, `DML_FACET_SETTLE_ADDRESS`,
+/// `DML_FACET_STAKE_ADDRESS` (default `0x…0d0e11` to `0x…0d0e15`) and
+/// `DML_FACET_DELEGATE_ADDRESS` (default `0x…0d0e17`: it came after the
+/// genesis program's address was taken). The router at [`CONTRACTS`]`.engine`
 /// delegate-calls them.
 ///
 /// [`facet::EACH`]: dml_engine::facet::EACH
-pub const FACET_PROGRAMS: [Address; 5] = [
+pub const FACET_PROGRAMS: [Address; dml_engine::facet::EACH.len()] = [
     parse(option_env!("DML_FACET_GOVERN_ADDRESS"), "00000000000000000000000000000000000d0e11"),
     parse(option_env!("DML_FACET_TASKS_ADDRESS"), "00000000000000000000000000000000000d0e12"),
     parse(option_env!("DML_FACET_SOLVE_ADDRESS"), "00000000000000000000000000000000000d0e13"),
     parse(option_env!("DML_FACET_SETTLE_ADDRESS"), "00000000000000000000000000000000000d0e14"),
     parse(option_env!("DML_FACET_STAKE_ADDRESS"), "00000000000000000000000000000000000d0e15"),
+    parse(option_env!("DML_FACET_DELEGATE_ADDRESS"), "00000000000000000000000000000000000d0e17"),
 ];
 
 /// Where the engine's genesis program is deployed (`DML_GENESIS_PROGRAM_ADDRESS`,

@@ -1,14 +1,13 @@
 //! The engine's [`Storage`] over a Stylus host: the running contract's own
 //! slots through the host's storage cache, the other contract's slots through
-//! the token bridge.
+//! the token bridge (its calldata from [`bridge`]).
 
 use alloc::{string::String, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolCall;
 use dml_engine::{Contract, Log, Storage};
 
-use crate::{revert_data, Host, IDmlTokenBridge, CONTRACTS};
+use crate::{bridge, revert_data, Host, CONTRACTS};
 
 /// Storage of the contract running on `host`: the engine if `ENGINE`, else
 /// the token. Which one is a compile-time choice so that the token program
@@ -72,14 +71,8 @@ impl<'h, H: Host + ?Sized, const ENGINE: bool> HostStorage<'h, H, ENGINE> {
         if !ENGINE {
             return Err(revert_data("dml-stylus: the token emitted an engine log"));
         }
-        let (slots, values) = core::mem::take(&mut self.token_writes).into_iter().unzip();
-        let call = IDmlTokenBridge::engineCommitCall {
-            slots,
-            values,
-            topics: logs.iter().map(|log| log.topics.clone()).collect(),
-            data: logs.iter().map(|log| log.data.clone()).collect(),
-        };
-        self.call_token(&call.abi_encode(), false).map(drop)
+        let writes = core::mem::take(&mut self.token_writes);
+        self.call_token(&bridge::engine_commit_calldata(&writes, logs), false).map(drop)
     }
 
     /// Calls the token contract; `Err` carries its revert data.
@@ -136,11 +129,10 @@ impl<H: Host + ?Sized, const ENGINE: bool> Storage for HostStorage<'_, H, ENGINE
             self.fail(revert_data("dml-stylus: a token call read engine storage"));
             return U256::ZERO;
         }
-        let calldata = IDmlTokenBridge::engineLoadCall { slot }.abi_encode();
-        match self.call_token(&calldata, true) {
-            Ok(data) => match IDmlTokenBridge::engineLoadCall::abi_decode_returns(&data) {
-                Ok(value) => value,
-                Err(_) => {
+        match self.call_token(&bridge::engine_load_calldata(slot), true) {
+            Ok(data) => match bridge::engine_load_return(&data) {
+                Some(value) => value,
+                None => {
                     self.fail(Self::bridge_failure("malformed engineLoad return data"));
                     U256::ZERO
                 }

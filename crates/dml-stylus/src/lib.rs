@@ -12,7 +12,7 @@
 //!
 //! The whole engine is about twice what one Stylus program may hold, so the
 //! engine's address runs a small router ([`router_entry`]) that
-//! delegate-calls one of five facet programs ([`facet_entry`] built for one
+//! delegate-calls one of six facet programs ([`facet_entry`] built for one
 //! [`facet`], at [`FACET_PROGRAMS`]) by the call's selector ([`route`]), or
 //! for the one-time genesis the genesis program ([`genesis_entry`], at
 //! [`GENESIS_PROGRAM`]). A delegate call runs the program on the router's
@@ -54,6 +54,7 @@
 extern crate alloc;
 
 mod addresses;
+mod bridge;
 #[cfg(not(target_arch = "wasm32"))]
 mod export_abi;
 mod host_storage;
@@ -379,6 +380,7 @@ pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
         feature = "engine-solve",
         feature = "engine-settle",
         feature = "engine-stake",
+        feature = "engine-delegate",
         feature = "engine-genesis",
         feature = "token-contract"
     )
@@ -390,6 +392,7 @@ mod program {
         + cfg!(feature = "engine-solve") as usize
         + cfg!(feature = "engine-settle") as usize
         + cfg!(feature = "engine-stake") as usize
+        + cfg!(feature = "engine-delegate") as usize
         + cfg!(feature = "engine-genesis") as usize
         + cfg!(feature = "token-contract") as usize;
     const _: () = assert!(PROGRAMS == 1, "build one program at a time: one `engine-*` or `token-contract` feature");
@@ -412,6 +415,8 @@ mod program {
         return crate::facet_entry::<{ crate::facet::SETTLE }, _>(&vm, &input);
         #[cfg(feature = "engine-stake")]
         return crate::facet_entry::<{ crate::facet::STAKE }, _>(&vm, &input);
+        #[cfg(feature = "engine-delegate")]
+        return crate::facet_entry::<{ crate::facet::DELEGATE }, _>(&vm, &input);
         #[cfg(feature = "engine-genesis")]
         return crate::genesis_entry(&vm, &input);
         #[cfg(feature = "token-contract")]

@@ -436,6 +436,10 @@ fn the_router_sends_each_selector_to_the_facet_that_runs_it() {
     };
     assert_eq!(route(&submit.abi_encode()), Some(facet::TASKS));
     assert_eq!(program_for(&submit.abi_encode()), FACET_PROGRAMS[1]);
+    // Delegated stake has the sixth program.
+    let delegate = IEngine::delegateStakeCall { solver_: account(1), amount_: ONE_DML };
+    assert_eq!(route(&delegate.abi_encode()), Some(facet::DELEGATE));
+    assert_eq!(program_for(&delegate.abi_encode()), FACET_PROGRAMS[5]);
     // What the engine does not know goes to the govern facet, which refuses it.
     assert_eq!(route(&[0xde, 0xad, 0xbe, 0xef]), None);
     assert_eq!(program_for(&[0xde, 0xad, 0xbe, 0xef]), FACET_PROGRAMS[0]);

@@ -5,7 +5,9 @@
 //! storage slots in both contracts. So do the engine's own property-test
 //! sequences, scripted refusals and genesis guards, and scripted calls to
 //! every vote, permit and signed-delegation function of the token
-//! (`wasm_equivalence/token_votes.rs`).
+//! (`wasm_equivalence/token_votes.rs`) and to every function of delegated
+//! stake, with the claims and contestations that credit and slash a pool
+//! (`wasm_equivalence/delegation.rs`).
 //!
 //! Needs `scripts/stylus-build.sh` to have built the wasm and the harness's
 //! Python environment, so the tests are `#[ignore]`d in the workspace run;
@@ -14,6 +16,8 @@
 //! `DML_STYLUS_SEQUENCES`, `DML_STYLUS_CALLS` and `DML_STYLUS_SEED` widen or
 //! replay a run.
 
+#[path = "wasm_equivalence/delegation.rs"]
+mod delegation;
 mod equivalence;
 #[path = "../../dml-engine/tests/ops/mod.rs"]
 mod ops;
@@ -89,6 +93,8 @@ fn wasm_contracts_match_the_dev_chain_over_random_sequences() {
         "transfer",
         "validatorWithdraw",
         "delegate",
+        "delegateStake",
+        "undelegateStake",
         "getPastVotes",
         "checkpoints",
     ] {
@@ -123,7 +129,7 @@ fn the_router_refuses_genesis_until_every_engine_program_is_deployed() {
     let mut harness = Harness::start(tools);
     let genesis = Pair::genesis_calldata();
     let time = equivalence::GENESIS_TIME;
-    for missing in [FACET_PROGRAMS[3], GENESIS_PROGRAM] {
+    for missing in [FACET_PROGRAMS[3], FACET_PROGRAMS[5], GENESIS_PROGRAM] {
         harness.reset();
         harness.remove(missing);
         let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, time);

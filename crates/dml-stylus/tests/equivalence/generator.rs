@@ -1,7 +1,8 @@
 //! Random call sequences over the engine's and token's ABI, in the spirit of
 //! `dml-engine`'s property tests: many senders, tasks solved, claimed,
-//! retracted and contested, stakes moving, ERC-20 traffic, delegations (so
-//! transfers and mints move votes), views (vote look-ups in the past and the
+//! retracted and contested, stakes moving, stake delegated to solvers
+//! (deposits, unbonding, withdrawals, rewards, commission, closed pools),
+//! ERC-20 traffic, vote delegations (so transfers and mints move votes), views (vote look-ups in the past and the
 //! future included), time jumps and garbage calldata. The generator steers by what the reference world
 //! (the dev chain) reported: task ids come from its `TaskSubmitted` logs.
 
@@ -86,6 +87,8 @@ pub struct Generator {
     tasks: Vec<B256>,
     /// Tasks with a solution: the ones worth claiming and contesting.
     solved: Vec<B256>,
+    /// Stake delegated so far: (delegator, solver), from `StakeDelegated` logs.
+    delegations: Vec<(usize, Address)>,
     /// A commitment signalled and the solution to reveal next: (solver, task, cid).
     pending_reveal: Option<(usize, B256, Bytes)>,
     queued: Vec<GeneratedCall>,
@@ -102,6 +105,7 @@ impl Generator {
             models: Vec::new(),
             tasks: Vec::new(),
             solved: Vec::new(),
+            delegations: Vec::new(),
             pending_reveal: None,
             queued: Vec::new(),
             clock: GENESIS_TIME,
@@ -153,6 +157,12 @@ impl Generator {
             }
             if topics.first() == Some(&IEngine::SolutionSubmitted::SIGNATURE_HASH) {
                 self.solved.push(topics[2]);
+            }
+            if topics.first() == Some(&IEngine::StakeDelegated::SIGNATURE_HASH) {
+                let (delegator, solver) = (Address::from_word(topics[1]), Address::from_word(topics[2]));
+                if let Some(index) = self.addresses.iter().position(|a| *a == delegator) {
+                    self.delegations.push((index, solver));
+                }
             }
             if topics.first() == Some(&IEngine::ContestationSubmitted::SIGNATURE_HASH) {
                 // Other validators vote, some twice (refused), then someone finishes in batches.
@@ -246,7 +256,7 @@ impl Generator {
         let a = self.addresses.clone();
         let (actor, other) = (self.actor(), self.actor());
         let (actor_address, other_address) = (a[actor], a[other]);
-        match self.rng.below(100) {
+        match self.rng.below(108) {
             0..=13 => {
                 let model = self.model();
                 let fee = dml_centi(self.rng.below(300));
@@ -347,7 +357,47 @@ impl Generator {
                 let amount = U256::from(self.rng.pick(&[0u64, 30, 61, 1_000]));
                 engine(OWNER, IEngine::setMinClaimSolutionTimeCall { amount_: amount })
             }
+            100..=107 => self.delegated_stake(actor),
             _ => self.garbage(actor),
+        }
+    }
+
+    /// A call to delegated stake: mostly deposits and unbonding with a
+    /// solver among the actors (all of which stake in the setup), some with
+    /// amounts the engine refuses (zero, more than delegated), all of it
+    /// (`type(uint256).max`), terms, rewards, withdrawals and the views.
+    fn delegated_stake(&mut self, actor: usize) -> GeneratedCall {
+        let solver_index = self.actor();
+        let mut solver = self.addresses[solver_index];
+        let mut actor = actor;
+        // Mostly a position that exists, for the calls that need one.
+        if !self.delegations.is_empty() && self.rng.chance(75) {
+            (actor, solver) = self.delegations[self.rng.below(self.delegations.len() as u64) as usize];
+        }
+        let actor_address = self.addresses[actor];
+        match self.rng.below(12) {
+            0..=2 => {
+                let amount = dml_centi(self.rng.pick(&[0, 1, 50, 500, 3_000, 20_000]));
+                engine(actor, IEngine::delegateStakeCall { solver_: solver, amount_: amount })
+            }
+            3..=4 => {
+                let amount = if self.rng.chance(40) { U256::MAX } else { dml_centi(self.rng.below(3_000)) };
+                engine(actor, IEngine::undelegateStakeCall { solver_: solver, amount_: amount })
+            }
+            5 => engine(actor, IEngine::withdrawDelegationCall { solver_: solver, to_: actor_address }),
+            6 => engine(actor, IEngine::claimDelegationRewardsCall { solver_: solver }),
+            7 => {
+                let commission = ONE_DML * U256::from(self.rng.pick(&[0u64, 5, 20, 50, 60])) / U256::from(100u8);
+                engine(actor, IEngine::setDelegationCommissionCall { commission_: commission })
+            }
+            8 => engine(actor, IEngine::setAcceptDelegationsCall { accept_: self.rng.chance(70) }),
+            9 => engine(actor, IEngine::delegationPoolCall { solver }),
+            10 => engine(actor, IEngine::delegationCall { delegator: actor_address, solver }),
+            _ if self.rng.chance(50) => engine(actor, IEngine::solverStakeCall { solver }),
+            _ => {
+                let index = U256::from(self.rng.below(3));
+                engine(actor, IEngine::delegationUnbondingRequestCall { delegator: actor_address, solver, index })
+            }
         }
     }
 

@@ -20,7 +20,8 @@ use alloy_network::TxSignerSync;
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_signer_local::PrivateKeySigner;
-use dml_chain::{chain::decode_signed, Chain, GenesisConfig};
+use alloy_sol_types::{SolCall, SolError};
+use dml_chain::{chain::decode_signed, Chain, GenesisConfig, LiquidityAddresses, LiquidityConfig};
 use dml_engine::{Contract, Genesis, GenesisModel};
 use dml_primitives::ONE_DML;
 use dml_stylus::{genesis_calldata, CONTRACTS, FACET_PROGRAMS, GENESIS_AUTHORITY, GENESIS_PROGRAM};
@@ -29,7 +30,7 @@ use serde_json::{json, Value};
 /// Gas limit of every generated transaction.
 pub const TX_GAS: u64 = 8_000_000;
 /// The facet programs' names (`dml-engine-<name>.wasm`), in `facet::EACH` order.
-pub const FACET_NAMES: [&str; 5] = ["govern", "tasks", "solve", "settle", "stake"];
+pub const FACET_NAMES: [&str; 6] = ["govern", "tasks", "solve", "settle", "stake", "delegate"];
 
 /// Genesis time of both worlds.
 pub const GENESIS_TIME: u64 = 1_750_000_000;
@@ -274,10 +275,19 @@ pub struct DevChain {
 /// The engine's owner, pause guardian and treasury are dev account 0 (the
 /// wasm's genesis authority), named explicitly: left out, the dev chain hands
 /// owner and treasury to its governance timelock, which the wasm world has
-/// not got. The dev chain's governance contracts live at their own addresses
-/// and never touch engine or token storage, so the worlds stay comparable.
+/// not got. The dev chain's governance and liquidity contracts (Uniswap V2,
+/// `LiquidityStaking`) live at their own addresses and never touch engine or
+/// token storage, so the worlds stay comparable; but the dev chain's default
+/// liquidity seed mints DML to its genesis deployer and moves it into the
+/// pair through Solidity the wasm world has not got, so there is no seed.
+/// The liquidity pool stays the dev chain's default, the genesis
+/// `LiquidityStaking` contract (see [`engine_genesis`]).
 pub fn genesis_config() -> GenesisConfig {
-    let mut config = GenesisConfig { timestamp: Some(GENESIS_TIME), ..GenesisConfig::default() };
+    let mut config = GenesisConfig {
+        timestamp: Some(GENESIS_TIME),
+        liquidity: LiquidityConfig { seed_dml: 0, seed_eth: 0, lp_recipient: None },
+        ..GenesisConfig::default()
+    };
     config.engine.owner = Some(GENESIS_AUTHORITY);
     config.engine.pauser = Some(GENESIS_AUTHORITY);
     config.engine.treasury = Some(GENESIS_AUTHORITY);
@@ -327,7 +337,8 @@ pub fn engine_genesis(config: &GenesisConfig, signers: &[PrivateKeySigner]) -> G
         owner: role(config.engine.owner),
         pauser: role(config.engine.pauser),
         treasury: role(config.engine.treasury),
-        liquidity_pool: config.engine.liquidity_pool,
+        // As the dev chain resolves it: absent, its genesis `LiquidityStaking`.
+        liquidity_pool: config.engine.liquidity_pool.unwrap_or(LiquidityAddresses::for_token(CONTRACTS.token).staking),
         start_time: config.engine.start_time.unwrap_or(GENESIS_TIME),
         timestamp: GENESIS_TIME,
         allocations,
@@ -467,6 +478,66 @@ impl Pair {
                 );
             }
         }
+    }
+}
+
+/// `n` whole DML in base units.
+pub fn dml(n: u64) -> U256 {
+    U256::from(n) * ONE_DML
+}
+
+/// The first topic (the event signature) of each log of a call.
+pub fn topics(result: &CallResult) -> Vec<B256> {
+    result.logs.iter().map(|log| log.topics[0]).collect()
+}
+
+/// Both worlds, one scripted call at a time, each compared as it happens:
+/// the scripted equivalence tests (`wasm_equivalence/*.rs`) drive it.
+pub struct Script {
+    pub pair: Pair,
+}
+
+impl Script {
+    /// Both worlds from the equivalence genesis.
+    pub fn start(tools: Tools) -> Self {
+        Self { pair: Pair::new(Harness::start(tools)) }
+    }
+
+    /// Dev account `account`'s address.
+    pub fn address(&self, account: usize) -> Address {
+        self.pair.chain.signers[account].address()
+    }
+
+    /// The time the next call runs at (each call is one second after the last).
+    pub fn next_time(&self) -> u64 {
+        self.pair.time + 1
+    }
+
+    /// Runs `data` from `sender` on both worlds `seconds` after the last call.
+    pub fn send(&mut self, sender: usize, contract: Contract, data: &[u8], seconds: u64, what: &str) -> CallResult {
+        let step = self.pair.step(sender, contract, data, seconds);
+        assert_eq!(step.wasm, step.chain, "{what}: wasm and dev chain differ");
+        step.chain
+    }
+
+    /// Runs `call` one second after the last call.
+    pub fn call<C: SolCall>(&mut self, sender: usize, contract: Contract, call: &C) -> CallResult {
+        self.send(sender, contract, &call.abi_encode(), 1, C::SIGNATURE)
+    }
+
+    /// A call that must succeed; its decoded return.
+    pub fn ok<C: SolCall>(&mut self, sender: usize, contract: Contract, call: C) -> (C::Return, CallResult) {
+        let result = self.call(sender, contract, &call);
+        assert!(result.ok, "{} reverted: {}", C::SIGNATURE, result.output);
+        (C::abi_decode_returns(&result.output).expect("return data decodes"), result)
+    }
+
+    /// A call that must revert with `error` (a custom error or `Error(string)`), exactly.
+    pub fn reverts<C: SolCall, E: SolError>(&mut self, sender: usize, contract: Contract, call: C, error: E) {
+        let result = self.call(sender, contract, &call);
+        assert!(!result.ok, "{} succeeded, expected {}", C::SIGNATURE, E::SIGNATURE);
+        assert_eq!(result.output.as_ref(), error.abi_encode(), "{}: revert data", C::SIGNATURE);
+        assert!(result.logs.is_empty());
     }
 }
 

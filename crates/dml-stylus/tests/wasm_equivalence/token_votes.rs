@@ -10,10 +10,10 @@
 use alloy_primitives::{aliases::U48, Address, B256, U256};
 use alloy_sol_types::{eip712_domain, Eip712Domain, Panic, Revert, SolCall, SolError, SolEvent, SolStruct};
 use dml_engine::Contract;
-use dml_primitives::{Checkpoint208, Delegation, IDmlToken, IEngine, Permit, ONE_DML};
+use dml_primitives::{Checkpoint208, Delegation, IDmlToken, IEngine, Permit};
 use dml_stylus::CONTRACTS;
 
-use crate::equivalence::{CallResult, Harness, Pair, Tools, GENESIS_TIME};
+use crate::equivalence::{dml, topics, Script, Tools, GENESIS_TIME};
 
 /// The order of secp256k1's group: `n - s` is the malleable twin of `s`.
 const SECP256K1_ORDER: U256 =
@@ -46,25 +46,7 @@ impl Signature {
     }
 }
 
-fn dml(n: u64) -> U256 {
-    U256::from(n) * ONE_DML
-}
-
-/// Both worlds, one call at a time, each compared as it happens.
-struct Script {
-    pair: Pair,
-}
-
 impl Script {
-    fn address(&self, account: usize) -> Address {
-        self.pair.chain.signers[account].address()
-    }
-
-    /// The time the next call runs at (each call is one second after the last).
-    fn next_time(&self) -> u64 {
-        self.pair.time + 1
-    }
-
     /// Signs `message` with dev account `account`'s key.
     fn sign(&self, account: usize, message: &impl SolStruct) -> Signature {
         let digest = message.eip712_signing_hash(&token_domain());
@@ -74,34 +56,8 @@ impl Script {
         Signature { v: 27 + recovery.to_byte(), r: B256::from_slice(&bytes[..32]), s: B256::from_slice(&bytes[32..]) }
     }
 
-    /// Runs `data` from `sender` on both worlds `seconds` after the last call.
-    fn send(&mut self, sender: usize, contract: Contract, data: &[u8], seconds: u64, what: &str) -> CallResult {
-        let step = self.pair.step(sender, contract, data, seconds);
-        assert_eq!(step.wasm, step.chain, "{what}: wasm and dev chain differ");
-        step.chain
-    }
-
-    fn call<C: SolCall>(&mut self, sender: usize, contract: Contract, call: &C) -> CallResult {
-        self.send(sender, contract, &call.abi_encode(), 1, C::SIGNATURE)
-    }
-
-    /// A call that must succeed; its decoded return.
-    fn ok<C: SolCall>(&mut self, sender: usize, contract: Contract, call: C) -> (C::Return, CallResult) {
-        let result = self.call(sender, contract, &call);
-        assert!(result.ok, "{} reverted: {}", C::SIGNATURE, result.output);
-        (C::abi_decode_returns(&result.output).expect("return data decodes"), result)
-    }
-
     fn view<C: SolCall>(&mut self, call: C) -> C::Return {
         self.ok(1, Contract::Token, call).0
-    }
-
-    /// A call that must revert with `error` (a custom error or `Error(string)`), exactly.
-    fn reverts<C: SolCall, E: SolError>(&mut self, sender: usize, contract: Contract, call: C, error: E) {
-        let result = self.call(sender, contract, &call);
-        assert!(!result.ok, "{} succeeded, expected {}", C::SIGNATURE, E::SIGNATURE);
-        assert_eq!(result.output.as_ref(), error.abi_encode(), "{}: revert data", C::SIGNATURE);
-        assert!(result.logs.is_empty());
     }
 
     fn votes(&mut self, account: usize) -> U256 {
@@ -138,15 +94,11 @@ impl Script {
     }
 }
 
-fn topics(result: &CallResult) -> Vec<B256> {
-    result.logs.iter().map(|log| log.topics[0]).collect()
-}
-
 #[test]
 #[ignore = "needs the built wasm: scripts/stylus-build.sh test"]
 fn votes_permits_and_signed_delegations_match_the_dev_chain() {
     let Some(tools) = Tools::require("token votes and permits") else { return };
-    let mut w = Script { pair: Pair::new(Harness::start(tools)) };
+    let mut w = Script::start(tools);
     let token = Contract::Token;
     let allocation = dml(1_000);
 
