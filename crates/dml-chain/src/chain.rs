@@ -253,13 +253,7 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
     }
     for allocation in &config.allocations {
         if !allocation.wei.is_zero() {
-            let mut record = state.account(&allocation.address).copied().unwrap_or(AccountRecord {
-                balance: U256::ZERO,
-                nonce: 0,
-                code_hash: KECCAK_EMPTY,
-            });
-            record.balance += allocation.wei;
-            state.set_account(allocation.address, Some(record), &mut diff);
+            credit_ether(&mut state, &mut diff, allocation.address, allocation.wei);
         }
         if !allocation.dml.is_zero() {
             dml_allocations.push((allocation.address, allocation.dml));
@@ -274,13 +268,7 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         crate::liquidity::Seed { dml, wei, recipient }
     });
     if let Some(seed) = seed {
-        let mut record = state.account(&GENESIS_DEPLOYER).copied().unwrap_or(AccountRecord {
-            balance: U256::ZERO,
-            nonce: 0,
-            code_hash: KECCAK_EMPTY,
-        });
-        record.balance += seed.wei;
-        state.set_account(GENESIS_DEPLOYER, Some(record), &mut diff);
+        credit_ether(&mut state, &mut diff, GENESIS_DEPLOYER, seed.wei);
         dml_allocations.push((GENESIS_DEPLOYER, seed.dml));
     }
     let stub = state.insert_code(Bytes::from_static(&NATIVE_CONTRACT_STUB));
@@ -379,6 +367,17 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         genesis_logs,
     };
     Ok((state, block))
+}
+
+/// Adds `wei` to an account's ether at genesis, creating the account if need be.
+fn credit_ether(state: &mut WorldState, diff: &mut StateDiff, address: Address, wei: U256) {
+    let mut record = state.account(&address).copied().unwrap_or(AccountRecord {
+        balance: U256::ZERO,
+        nonce: 0,
+        code_hash: KECCAK_EMPTY,
+    });
+    record.balance += wei;
+    state.set_account(address, Some(record), diff);
 }
 
 /// Turns a signed transaction into revm's transaction environment.

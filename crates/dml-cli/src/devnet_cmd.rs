@@ -17,6 +17,8 @@ use dml_solver::chain::ChainClient;
 use dml_solver::{BuiltinCache, Commission, Metrics, RunnerConfig, ServedModel, SolverConfig};
 use serde_json::json;
 
+use crate::stake_cmd::percent;
+
 /// Run the whole network on this machine: dev chain, content store and
 /// gateway, the built-in models and N solvers.
 #[derive(Debug, clap::Args)]
@@ -435,10 +437,6 @@ async fn pool_summaries(
         });
     }
     Ok(pools)
-}
-
-fn percent(wad: U256) -> String {
-    Commission::from_wad(wad).map_or_else(|| wad.to_string(), |c| c.percent())
 }
 
 fn pool_json(pool: &PoolSummary) -> serde_json::Value {

@@ -216,6 +216,12 @@ async fn chain_now(client: &Client) -> anyhow::Result<u64> {
     Ok(clock.to::<u64>())
 }
 
+/// A commission from the engine as a percentage (`"12.5"`); the raw value
+/// should the engine ever report one above 100 %.
+pub(crate) fn percent(wad: U256) -> String {
+    Commission::from_wad(wad).map_or_else(|| format!("{wad} (1e18 = 100%)"), |c| c.percent())
+}
+
 /// Whether `address` ever staked as a validator (the engine's "registered").
 async fn is_solver(client: &Client, address: Address) -> anyhow::Result<bool> {
     Ok(!client.engine_view(IEngine::validatorsCall { addr: address }).await?.addr.is_zero())
@@ -610,7 +616,6 @@ async fn pools(args: PoolsArgs) -> anyhow::Result<()> {
         let stake = client.engine_view(IEngine::solverStakeCall { solver }).await?;
         rows.push((solver, pool, stake));
     }
-    let percent = |wad: U256| Commission::from_wad(wad).map_or_else(|| format!("{wad} (1e18 = 100%)"), |c| c.percent());
     if client.json {
         let items: Vec<Value> = rows
             .iter()
