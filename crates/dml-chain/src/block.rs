@@ -9,7 +9,7 @@ use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, Bloom, Bytes, Log, B256};
 use serde::{Deserialize, Serialize};
 
-use crate::state::StateDiff;
+use crate::{chain::StateEdits, state::StateDiff};
 
 /// A signed transaction with its sender, as included in a block.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +108,10 @@ pub struct BlockRecord {
     /// by their events find the genesis models too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub genesis_logs: Vec<Log>,
+    /// State set outside transactions (`anvil_setBalance`, …) before this
+    /// block's transactions, so a replay arrives at the same state.
+    #[serde(default, skip_serializing_if = "StateEdits::is_empty")]
+    pub edits: StateEdits,
 }
 
 impl BlockRecord {

@@ -28,6 +28,10 @@ use revm::{
     ExecuteEvm, MainBuilder, MainContext,
 };
 
+mod dev;
+
+pub use dev::{DumpedAccount, PoolState, StateDump, StateEdits};
+
 use crate::{
     block::{BlockRecord, IncludedTx, ReceiptRecord},
     config::GenesisConfig,
@@ -168,6 +172,8 @@ struct Snapshot {
     head: u64,
     time_offset: i64,
     next_timestamp: Option<u64>,
+    /// The edits made above `head` before the snapshot, to redo on revert.
+    edits: StateEdits,
 }
 
 /// The chain state machine.
@@ -186,6 +192,8 @@ pub struct Chain {
     next_snapshot_id: u64,
     store: Option<Store>,
     dev_signers: Vec<PrivateKeySigner>,
+    /// What the state edits since the head overwrote (see `dev`).
+    pending_diff: StateDiff,
 }
 
 /// Current Unix time in seconds.
@@ -365,6 +373,7 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         receipts: Vec::new(),
         diff: StateDiff::default(),
         genesis_logs,
+        edits: StateEdits::default(),
     };
     Ok((state, block))
 }
@@ -506,6 +515,7 @@ impl Chain {
             next_snapshot_id: 1,
             store,
             dev_signers,
+            pending_diff: StateDiff::default(),
         };
         for block in blocks {
             chain.index_block(&block);
@@ -598,13 +608,25 @@ impl Chain {
         )
     }
 
+    /// The diffs that take the live state back to the state after block
+    /// `number`: every later block's, and the edits since the head.
+    fn later_diffs(&self, number: u64) -> Vec<&StateDiff> {
+        if number >= self.head_number() {
+            return Vec::new();
+        }
+        // Oldest first: the first diff holding a key has its value as of `number`.
+        let mut later: Vec<&StateDiff> = self.blocks[number as usize + 1..].iter().map(|b| &b.diff).collect();
+        later.push(&self.pending_diff);
+        later
+    }
+
     /// A view of the state after block `number`.
     pub fn with_view<R>(&self, number: u64, f: impl FnOnce(&StateView<'_>) -> R) -> Option<R> {
         let head = self.head_number();
         if number > head {
             return None;
         }
-        let later: Vec<&StateDiff> = self.blocks[number as usize + 1..].iter().map(|b| &b.diff).collect();
+        let later = self.later_diffs(number);
         let hashes = |n: u64| self.block(n).map(|b| b.hash).unwrap_or_default();
         let view = StateView { state: &self.state, later_diffs: &later, block_hashes: &hashes };
         Some(f(&view))
@@ -721,7 +743,10 @@ impl Chain {
         let base_fee = self.next_base_fee();
         let block_env = self.block_env(number, timestamp, base_fee);
         let parent_hash = self.head().hash;
-        let mut diff = StateDiff::default();
+        // The edits since the head belong to this block: their overwritten
+        // values start its diff, and their values are recorded in it.
+        let edits = StateEdits::capture(&self.state, &self.pending_diff);
+        let mut diff = std::mem::take(&mut self.pending_diff);
         let mut transactions = Vec::new();
         let mut receipts: Vec<ReceiptRecord> = Vec::new();
         let mut cumulative_gas = 0u64;
@@ -825,7 +850,7 @@ impl Chain {
             slot_number: None,
         };
         let hash = header.hash_slow();
-        let block = BlockRecord { header, hash, transactions, receipts, diff, genesis_logs: Vec::new() };
+        let block = BlockRecord { header, hash, transactions, receipts, diff, genesis_logs: Vec::new(), edits };
         self.index_block(&block);
         self.blocks.push(block);
         if let Err(error) = self.persist_new_blocks(1) {
@@ -833,6 +858,8 @@ impl Chain {
             let block = self.blocks.pop().expect("just pushed");
             self.unindex_block(&block);
             self.state.undo(&block.diff);
+            // The edits stay pending for the next block.
+            block.edits.apply(&mut self.state, &mut self.pending_diff);
             let _ = self.state.take_dirty();
             for tx in block.transactions {
                 let next = self.nonce(&tx.sender);
@@ -899,7 +926,7 @@ impl Chain {
             self.block_env(block.header.number, block.header.timestamp, 0)
         };
         let env = self.call_env(request, gas);
-        let later: Vec<&StateDiff> = self.blocks[number as usize + 1..].iter().map(|b| &b.diff).collect();
+        let later = self.later_diffs(number);
         let blocks = &self.blocks;
         let hashes = |n: u64| blocks.get(n as usize).map(|b| b.hash).unwrap_or_default();
         let executed = execute(&self.state, &hashes, self.cfg_env(true), block_env, self.contracts, env, &later)
@@ -984,6 +1011,7 @@ impl Chain {
             head: self.head_number(),
             time_offset: self.time_offset,
             next_timestamp: self.next_timestamp,
+            edits: StateEdits::capture(&self.state, &self.pending_diff),
         });
         id
     }
@@ -996,11 +1024,13 @@ impl Chain {
         let snapshot = self.snapshots[position].clone();
         self.snapshots.truncate(position);
         let old_head = self.head_number();
+        self.state.undo(&std::mem::take(&mut self.pending_diff));
         while self.head_number() > snapshot.head {
             let block = self.blocks.pop().expect("above the snapshot");
             self.unindex_block(&block);
             self.state.undo(&block.diff);
         }
+        snapshot.edits.apply(&mut self.state, &mut self.pending_diff);
         self.pool.clear();
         self.time_offset = snapshot.time_offset;
         self.next_timestamp = snapshot.next_timestamp;
@@ -1028,6 +1058,7 @@ impl Chain {
             let block_env =
                 self.block_env(header.number, header.timestamp, header.base_fee_per_gas.unwrap_or_default());
             let mut diff = StateDiff::default();
+            block.edits.apply(&mut state, &mut diff);
             for tx in &block.transactions {
                 let executed = execute(
                     &state,

@@ -10,8 +10,11 @@
 //! [`dml_engine::ContractAddresses::default`], their state is their own
 //! account storage, and they charge the gas the engine reports.
 //!
+//! It answers the JSON-RPC methods Ethereum tools use, with anvil's shapes
+//! and error codes: unlocked and impersonated senders, signing, poll filters,
+//! tracing, the pool, and the `anvil_*`/`evm_*`/`hardhat_*` dev controls.
 //! It is a development node, not a consensus client: one producer, no peers,
-//! no blob transactions, no tracing APIs.
+//! no blob transactions.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), dml_chain::ChainError> {
@@ -29,14 +32,17 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 mod deployer;
+pub mod filters;
 pub mod governance;
 pub mod liquidity;
 pub mod node;
 pub mod pool;
 pub mod precompile;
 pub mod rpc;
+pub mod shared;
 pub mod state;
 pub mod store;
+pub mod unlocked;
 
 pub use chain::{CallFailure, Chain, TxError};
 pub use config::{GenesisConfig, GenesisModel, LiquidityConfig, NodeConfig, DEV_MNEMONIC};

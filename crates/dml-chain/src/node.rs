@@ -1,105 +1,22 @@
-//! The running node: the chain behind a mutex, the miner thread, the
-//! JSON-RPC server, and the broadcast of new blocks to subscribers.
+//! The running node: opens the chain, starts the miner thread and the
+//! JSON-RPC server over the [`Shared`] state, and stops them.
 
 use std::{
     net::SocketAddr,
-    sync::{mpsc, Arc, Mutex, MutexGuard},
+    sync::{mpsc, Arc},
     thread::JoinHandle,
-    time::{Duration, Instant},
+    time::Instant,
 };
 
-use alloy_rpc_types_eth::Log;
-use serde_json::Value;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 
-use crate::{chain::Chain, config::NodeConfig, rpc, ChainError};
-
-/// A mined block as subscribers see it.
-#[derive(Clone, Debug)]
-pub struct BlockEvent {
-    /// The header in `newHeads` form.
-    pub header: Value,
-    /// Every log of the block.
-    pub logs: Vec<Log>,
-}
-
-enum MinerSignal {
-    Wake,
-    Stop,
-}
-
-/// State shared by the RPC handlers and the miner.
-pub struct Shared {
-    chain: Mutex<Chain>,
-    /// The chain id (fixed for the node's life).
-    pub chain_id: u64,
-    events: broadcast::Sender<Arc<BlockEvent>>,
-    miner: Mutex<mpsc::Sender<MinerSignal>>,
-    automine: bool,
-    /// Largest request body accepted.
-    pub max_request_bytes: usize,
-}
-
-impl Shared {
-    /// Locks the chain.
-    pub fn chain(&self) -> MutexGuard<'_, Chain> {
-        // A panic while holding the lock leaves the chain as the last completed call left it.
-        self.chain.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Tells the miner a transaction arrived (automine only).
-    pub fn wake_miner(&self) {
-        if self.automine {
-            let sender = self.miner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let _ = sender.send(MinerSignal::Wake);
-        }
-    }
-
-    /// Mines one block now (`evm_mine`).
-    pub fn mine_now(&self, timestamp: Option<u64>) -> Result<u64, ChainError> {
-        let mut chain = self.chain();
-        let number = chain.mine(timestamp)?;
-        self.publish(&chain, number);
-        Ok(number)
-    }
-
-    /// New-block events for subscriptions.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<BlockEvent>> {
-        self.events.subscribe()
-    }
-
-    fn publish(&self, chain: &Chain, number: u64) {
-        if self.events.receiver_count() == 0 {
-            return;
-        }
-        let Some(block) = chain.block(number) else { return };
-        let header = serde_json::to_value(rpc::convert::header(block)).unwrap_or(Value::Null);
-        let logs = (0..block.transactions.len()).flat_map(|index| rpc::convert::logs(block, index)).collect();
-        let _ = self.events.send(Arc::new(BlockEvent { header, logs }));
-    }
-
-    /// Mines every executable pooled transaction, in as few blocks as the gas limit allows.
-    fn mine_ready(&self) {
-        let mut chain = self.chain();
-        while chain.has_ready_transactions() {
-            let pooled_before = chain.pool_len();
-            match chain.mine(None) {
-                Ok(number) => {
-                    self.publish(&chain, number);
-                    if chain.block(number).is_some_and(|b| b.transactions.is_empty())
-                        || chain.pool_len() == pooled_before
-                    {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    tracing::error!(%error, "mining failed");
-                    break;
-                }
-            }
-        }
-    }
-}
+use crate::{
+    chain::Chain,
+    config::NodeConfig,
+    rpc,
+    shared::{MinerSignal, MiningMode, Shared},
+    ChainError,
+};
 
 /// A started node. Dropping it does not stop it; call [`NodeHandle::shutdown`].
 pub struct NodeHandle {
@@ -131,10 +48,7 @@ impl NodeHandle {
     pub async fn shutdown(mut self) {
         let _ = self.stop_server.send(true);
         let _ = (&mut self.server).await;
-        {
-            let sender = self.shared.miner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let _ = sender.send(MinerSignal::Stop);
-        }
+        self.shared.signal(MinerSignal::Stop);
         if let Some(miner) = self.miner.take() {
             let _ = tokio::task::spawn_blocking(move || miner.join()).await;
         }
@@ -151,25 +65,17 @@ pub async fn spawn(config: NodeConfig) -> Result<NodeHandle, ChainError> {
             .map_err(|error| ChainError::Config(format!("opening the chain panicked: {error}")))??
     };
     let (miner_tx, miner_rx) = mpsc::channel();
-    let (events, _) = broadcast::channel(1024);
-    let shared = Arc::new(Shared {
-        chain_id: chain.chain_id(),
-        chain: Mutex::new(chain),
-        events,
-        miner: Mutex::new(miner_tx),
-        automine: config.block_time.is_none(),
-        max_request_bytes: config.max_request_bytes,
-    });
+    let mining = MiningMode { automine: config.block_time.is_none(), interval: config.block_time };
+    let shared = Arc::new(Shared::new(chain, miner_tx, mining, config.max_request_bytes));
     let listener = tokio::net::TcpListener::bind(config.rpc_address)
         .await
         .map_err(|error| ChainError::Rpc(format!("cannot listen on {}: {error}", config.rpc_address)))?;
     let rpc_address = listener.local_addr().map_err(|error| ChainError::Rpc(error.to_string()))?;
     let miner = {
         let shared = shared.clone();
-        let block_time = config.block_time;
         std::thread::Builder::new()
             .name("dml-miner".into())
-            .spawn(move || miner_loop(&shared, &miner_rx, block_time))
+            .spawn(move || miner_loop(&shared, &miner_rx))
             .map_err(|error| ChainError::Rpc(format!("cannot start the miner: {error}")))?
     };
     let (stop_server, mut stopped) = watch::channel(false);
@@ -186,8 +92,11 @@ pub async fn spawn(config: NodeConfig) -> Result<NodeHandle, ChainError> {
     Ok(NodeHandle { rpc_address, shared, stop_server, server, miner: Some(miner) })
 }
 
-fn miner_loop(shared: &Shared, signals: &mpsc::Receiver<MinerSignal>, block_time: Option<Duration>) {
-    let mut next_tick = block_time.map(|interval| Instant::now() + interval);
+/// Mines on each transaction (automine), on an interval, both, or only on
+/// request, as the mining mode says; re-reads the mode when told.
+fn miner_loop(shared: &Shared, signals: &mpsc::Receiver<MinerSignal>) {
+    let mut mode = shared.mining();
+    let mut next_tick = mode.interval.map(|interval| Instant::now() + interval);
     loop {
         let signal = match next_tick {
             Some(deadline) => match signals.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -202,22 +111,35 @@ fn miner_loop(shared: &Shared, signals: &mpsc::Receiver<MinerSignal>, block_time
         };
         match signal {
             Some(MinerSignal::Stop) => return,
+            Some(MinerSignal::Reconfigure) => {
+                mode = shared.mining();
+                next_tick = mode.interval.map(|interval| Instant::now() + interval);
+                if mode.automine {
+                    shared.mine_ready();
+                }
+            }
             Some(MinerSignal::Wake) => {
                 // Coalesce every wake-up that queued while the last block was mined.
-                while let Ok(signal) = signals.try_recv() {
-                    if matches!(signal, MinerSignal::Stop) {
-                        return;
+                loop {
+                    match signals.try_recv() {
+                        Ok(MinerSignal::Stop) => return,
+                        Ok(MinerSignal::Reconfigure) => {
+                            mode = shared.mining();
+                            next_tick = mode.interval.map(|interval| Instant::now() + interval);
+                        }
+                        Ok(MinerSignal::Wake) => {}
+                        Err(_) => break,
                     }
                 }
-                if next_tick.is_none() {
+                if mode.automine {
                     shared.mine_ready();
                 }
             }
             None => {
-                if let Err(error) = shared.mine_now(None) {
+                if let Err(error) = shared.mine_blocks(1, None, None) {
                     tracing::error!(%error, "interval mining failed");
                 }
-                next_tick = block_time.map(|interval| Instant::now() + interval);
+                next_tick = mode.interval.map(|interval| Instant::now() + interval);
             }
         }
     }

@@ -143,6 +143,11 @@ impl Pool {
         }
     }
 
+    /// Each sender's pooled transactions by nonce.
+    pub fn queues(&self) -> impl Iterator<Item = (&Address, &BTreeMap<u64, PooledTx>)> {
+        self.by_sender.iter()
+    }
+
     /// Drops everything.
     pub fn clear(&mut self) {
         self.by_sender.clear();

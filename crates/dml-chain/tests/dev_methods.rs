@@ -47,14 +47,16 @@ async fn snapshot_revert_time_and_history() {
     let head = raw.result("eth_getBlockByNumber", json!(["latest", false])).await;
     let target = qty(&head["timestamp"]) as u64 + 1000;
     raw.result("evm_setNextBlockTimestamp", json!([target])).await;
-    let mined = raw.result("evm_mine", json!([])).await;
-    let block = raw.result("eth_getBlockByNumber", json!([mined, false])).await;
+    // `evm_mine` answers "0x0", as anvil and hardhat do: the block is the new head.
+    assert_eq!(raw.result("evm_mine", json!([])).await, "0x0");
+    let block = raw.result("eth_getBlockByNumber", json!(["latest", false])).await;
     assert_eq!(qty(&block["timestamp"]) as u64, target);
     let refused = raw.call("evm_setNextBlockTimestamp", json!([target - 10])).await;
     assert_eq!(refused["error"]["code"], -32000, "{refused}");
     raw.result("evm_increaseTime", json!([3600])).await;
-    let mined = raw.result("evm_mine", json!([])).await;
-    let block = raw.result("eth_getBlockByNumber", json!([mined, false])).await;
+    // `evm_mine` answers "0x0", as anvil and hardhat do: the block is the new head.
+    assert_eq!(raw.result("evm_mine", json!([])).await, "0x0");
+    let block = raw.result("eth_getBlockByNumber", json!(["latest", false])).await;
     assert!(qty(&block["timestamp"]) as u64 >= target + 3600);
     node.shutdown().await;
 }
@@ -192,8 +194,9 @@ async fn a_clean_restart_keeps_blocks_state_and_time() {
     assert_eq!(U256::from_str_radix(output.as_str().unwrap().trim_start_matches("0x"), 16).unwrap(), U256::from(99));
     assert_eq!(raw.result("eth_getTransactionCount", json!([dev_key(0).address(), "latest"])).await, "0x1");
     // The time offset survived: the next block is at least 5000 s ahead of the clock.
-    let mined = raw.result("evm_mine", json!([])).await;
-    let block = raw.result("eth_getBlockByNumber", json!([mined, false])).await;
+    // `evm_mine` answers "0x0", as anvil and hardhat do: the block is the new head.
+    assert_eq!(raw.result("evm_mine", json!([])).await, "0x0");
+    let block = raw.result("eth_getBlockByNumber", json!(["latest", false])).await;
     assert!(qty(&block["timestamp"]) as u64 >= dml_chain::chain::unix_now() + 4990);
     node.shutdown().await;
 }

@@ -544,11 +544,22 @@ fn stream_file(store: Arc<Blockstore>, cid: Cid, range: Range<u64>) -> Body {
     }))
 }
 
-/// The read-only gateway as a router.
+/// The read-only gateway as a router. Any origin may read it (CORS), as
+/// public IPFS gateways allow: content is addressed by hash and the gateway
+/// changes nothing, so a page on another port (the web app) can fetch
+/// outputs. The kubo RPC ([`api_router`]) stays same-origin: it can add and
+/// pin.
 pub fn gateway_router(store: Arc<Blockstore>) -> Router {
+    use tower_http::cors::{Any, CorsLayer};
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers([header::RANGE, header::IF_NONE_MATCH])
+        .expose_headers([header::CONTENT_LENGTH, header::CONTENT_RANGE, header::ETAG, header::ACCEPT_RANGES]);
     Router::new()
         .route("/ipfs/{*path}", get(gateway_get))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found: use /ipfs/{cid}\n") })
+        .layer(cors)
         .with_state(store)
 }
 

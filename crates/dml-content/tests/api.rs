@@ -57,6 +57,38 @@ async fn small_file_round_trips_through_api_and_gateway() {
 }
 
 #[tokio::test]
+async fn the_gateway_is_readable_from_any_origin_and_the_api_is_not() {
+    let (server, _dir) = start_server(1 << 30).await;
+    let client = ContentClient::new(server.api_url());
+    client.add_bytes("hello.txt", &b"hello\n"[..], &AddOptions::default()).await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}/ipfs/{HELLO_CID}", server.gateway_url());
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("Origin", "http://127.0.0.1:5173")
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "range")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let response = http.get(&url).header("Origin", "http://127.0.0.1:5173").send().await.unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let exposed = response.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
+    assert!(exposed.contains("content-range") && exposed.contains("etag"), "{exposed}");
+    // The API can add and pin: no page from another origin may call it.
+    let api = http
+        .post(format!("{}/api/v0/version", server.api_url()))
+        .header("Origin", "http://127.0.0.1:5173")
+        .send()
+        .await
+        .unwrap();
+    assert!(api.headers().get("access-control-allow-origin").is_none());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn gateway_serves_ranges_content_types_and_etags() {
     let (server, _dir) = start_server(1 << 30).await;
     let client = ContentClient::new(server.api_url());

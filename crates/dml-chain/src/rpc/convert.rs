@@ -143,3 +143,41 @@ pub fn receipt(block: &BlockRecord, index: usize) -> Value {
     }
     value
 }
+
+/// The block that would be mined next, as `eth_getBlockByNumber("pending")`
+/// shows it: the next number, timestamp and base fee over the head, and the
+/// pool's executable transactions (not yet executed, so the roots and gas are
+/// the head's). Like geth's, it has no hash.
+pub fn pending_block(chain: &crate::Chain, full: bool) -> Value {
+    let head = chain.head();
+    let mut header = head.header.clone();
+    header.parent_hash = head.hash;
+    header.number += 1;
+    header.timestamp = chain.peek_next_timestamp();
+    header.base_fee_per_gas = Some(chain.next_base_fee());
+    header.gas_used = 0;
+    let pending: Vec<&IncludedTx> = chain
+        .pool_contents()
+        .into_iter()
+        .filter(|(state, _)| *state == crate::chain::PoolState::Pending)
+        .map(|(_, tx)| tx)
+        .collect();
+    let transactions = if full {
+        BlockTransactions::Full(pending.iter().map(|tx| pending_transaction(tx)).collect())
+    } else {
+        BlockTransactions::Hashes(pending.iter().map(|tx| tx.hash()).collect())
+    };
+    let size = alloy_rlp::Encodable::length(&header) as u64;
+    let header = Header {
+        hash: Default::default(),
+        inner: header,
+        total_difficulty: Some(U256::ZERO),
+        size: Some(U256::from(size)),
+    };
+    let block: Block = Block { header, uncles: Vec::new(), transactions, withdrawals: Some(Default::default()) };
+    let mut value = serde_json::to_value(block).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("hash".into(), Value::Null);
+    }
+    value
+}

@@ -18,8 +18,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::{codes, dispatch, Request, RpcError, SubscriptionKind};
-use crate::node::Shared;
+use super::{codes, convert, dispatch, Request, RpcError, SubscriptionKind};
+use crate::shared::Shared;
 
 /// Most calls in one batch.
 pub const MAX_BATCH: usize = 1000;
@@ -42,9 +42,20 @@ pub const OVERSIZED_DRAIN_FACTOR: usize = 4;
 /// loopback or a LAN the whole drain bound takes well under a second.
 pub const OVERSIZED_DRAIN_TIME: Duration = Duration::from_secs(5);
 
-/// The HTTP and WebSocket routes.
+/// The HTTP and WebSocket routes. Any origin may call them (CORS), as
+/// anvil and hardhat allow: a dev chain serves pages from other local ports.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new().route("/", get(websocket).post(http)).with_state(shared)
+    Router::new().route("/", get(websocket).post(http)).layer(cors()).with_state(shared)
+}
+
+/// Answers preflight requests and marks every response readable from any origin.
+pub fn cors() -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{Any, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::OPTIONS])
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(3600))
 }
 
 fn error_response(id: Value, error: &RpcError) -> Value {
@@ -274,10 +285,11 @@ fn spawn_subscription(
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
             let results: Vec<Value> = match &kind {
-                SubscriptionKind::NewHeads => vec![event.header.clone()],
-                SubscriptionKind::Logs(filter) => event
-                    .logs
-                    .iter()
+                SubscriptionKind::NewHeads => {
+                    vec![serde_json::to_value(convert::header(&event)).unwrap_or(Value::Null)]
+                }
+                SubscriptionKind::Logs(filter) => (0..event.transactions.len())
+                    .flat_map(|index| convert::logs(&event, index))
                     .filter(|log| filter.matches(&log.inner))
                     .map(|log| serde_json::to_value(log).unwrap_or(Value::Null))
                     .collect(),
