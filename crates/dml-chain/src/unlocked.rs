@@ -100,6 +100,21 @@ pub fn build(shared: &Shared, chain: &Chain, request: TransactionRequest) -> Res
     Err(no_signer(Some(from)))
 }
 
+/// `eth_fillTransaction` (geth's, which viem asks first): the request with
+/// nonce, gas, fees and chain id filled in, for any sender (no key needed);
+/// `raw` is the unsigned encoding a signer signs.
+pub fn fill_transaction(chain: &Chain, request: TransactionRequest) -> Result<serde_json::Value, RpcError> {
+    let from = match request.from {
+        Some(from) => from,
+        None => dev_signer(chain, None)?.address(),
+    };
+    let tx = fill(chain, request, from)?;
+    let raw = Bytes::from(tx.encoded_for_signing());
+    // Shown with an empty signature: the caller signs it.
+    let unsigned = IncludedTx { envelope: signed(tx, Signature::new(U256::ZERO, U256::ZERO, false)), sender: from };
+    Ok(serde_json::json!({ "raw": raw, "tx": crate::rpc::convert::pending_transaction(&unsigned) }))
+}
+
 /// `eth_signTransaction`: the signed transaction, EIP-2718 encoded.
 pub fn sign_transaction(
     chain: &Chain,

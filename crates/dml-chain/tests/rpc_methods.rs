@@ -73,6 +73,13 @@ async fn send_transaction_from_dev_and_impersonated_accounts() {
     let hash = raw.result("eth_sendTransaction", json!([{ "from": whale, "to": bob, "value": "0x1" }])).await;
     assert_eq!(raw.receipt(hash.as_str().unwrap()).await["status"], "0x1");
 
+    // eth_fillTransaction (viem asks it first): filled for any sender, no key needed.
+    let filled = raw.result("eth_fillTransaction", json!([{ "from": whale, "to": bob, "value": "0x1" }])).await;
+    assert_eq!(filled["tx"]["gas"], "0x5208");
+    assert_eq!(filled["tx"]["type"], "0x2");
+    assert_eq!(filled["tx"]["nonce"], raw.result("eth_getTransactionCount", json!([whale, "pending"])).await);
+    assert!(filled["raw"].as_str().unwrap().starts_with("0x02"), "the unsigned EIP-1559 encoding");
+
     // eth_signTransaction: a signed transaction that eth_sendRawTransaction accepts.
     let signed = raw.result("eth_signTransaction", json!([{ "from": alice, "to": bob, "value": "0x2" }])).await;
     let hash = raw.result("eth_sendRawTransaction", json!([signed])).await;

@@ -81,6 +81,8 @@ pub enum EthRequest {
     SendTransaction(Box<TransactionRequest>),
     /// `eth_signTransaction`: signed by a dev account, not sent.
     SignTransaction(Box<TransactionRequest>),
+    /// `eth_fillTransaction`: the request with what is missing filled in.
+    FillTransaction(Box<TransactionRequest>),
     /// `eth_sign` and `personal_sign`: an EIP-191 signature by a dev account.
     Sign(Address, Bytes),
     /// `eth_signTypedData_v4` (and `eth_signTypedData`): an EIP-712 signature by a dev account.
@@ -241,6 +243,10 @@ impl EthRequest {
             "eth_signTransaction" => {
                 p.at_most(1)?;
                 Self::SignTransaction(p.required(0, "transaction")?)
+            }
+            "eth_fillTransaction" => {
+                p.at_most(1)?;
+                Self::FillTransaction(p.required(0, "transaction")?)
             }
             "eth_sign" => {
                 p.at_most(2)?;
@@ -422,6 +428,7 @@ pub fn serve(shared: &Shared, request: EthRequest) -> Result<Value, RpcError> {
             let signer = unlocked::dev_signer(&chain, request.from)?;
             json!(unlocked::sign_transaction(&chain, &signer, *request)?)
         }
+        EthRequest::FillTransaction(request) => unlocked::fill_transaction(&chain, *request)?,
         EthRequest::Sign(address, message) => {
             let signer = unlocked::dev_signer(&chain, Some(address))?;
             json!(unlocked::sign_message(&signer, &message)?)
