@@ -29,6 +29,8 @@ use revm::{
 };
 
 mod dev;
+pub mod proof;
+pub mod trace;
 
 pub use dev::{DumpedAccount, PoolState, StateDump, StateEdits};
 

@@ -63,6 +63,8 @@ pub enum EthRequest {
     Code(Address, BlockId),
     /// `eth_getStorageAt`.
     StorageAt(Address, U256, BlockId),
+    /// `eth_getProof`: the EIP-1186 proof of an account and some of its slots.
+    Proof(Address, Vec<alloy_serde::JsonStorageKey>, BlockId),
     /// `eth_gasPrice`.
     GasPrice,
     /// `eth_maxPriorityFeePerGas`.
@@ -210,6 +212,14 @@ impl EthRequest {
                 Self::StorageAt(
                     p.required(0, "address")?,
                     p.required(1, "slot")?,
+                    p.optional(2, "block")?.unwrap_or(latest),
+                )
+            }
+            "eth_getProof" => {
+                p.at_most(3)?;
+                Self::Proof(
+                    p.required(0, "address")?,
+                    p.optional(1, "storage keys")?.unwrap_or_default(),
                     p.optional(2, "block")?.unwrap_or(latest),
                 )
             }
@@ -410,6 +420,16 @@ pub fn serve(shared: &Shared, request: EthRequest) -> Result<Value, RpcError> {
             let number = require_block(&chain, &block)?;
             let value = chain.with_view(number, |view| view.slot(&address, &slot)).unwrap_or_default();
             json!(B256::from(value))
+        }
+        EthRequest::Proof(address, keys, block) => {
+            use crate::chain::proof::ProofError;
+            let number = require_block(&chain, &block)?;
+            let proof = chain.account_proof(address, &keys, number).map_err(|error| match error {
+                ProofError::UnknownBlock => RpcError::new(codes::RESOURCE_NOT_FOUND, error.to_string()),
+                ProofError::TooManyKeys(_) => RpcError::invalid_params(error),
+                ProofError::RootMismatch { .. } => RpcError::new(codes::SERVER_ERROR, error.to_string()),
+            })?;
+            json!(proof)
         }
         EthRequest::GasPrice => quantity(u128::from(chain.next_base_fee()) + SUGGESTED_PRIORITY_FEE),
         EthRequest::MaxPriorityFeePerGas => quantity(SUGGESTED_PRIORITY_FEE),
