@@ -37,6 +37,12 @@ const CONTRACTS = [
     { name: "LiquidityStaking", source: "contracts/LiquidityStaking.sol" },
     // Test fixture: stands in for the engine's liquidity payout on a bare EVM.
     { name: "RewardSource", source: "contracts/test/RewardSource.sol" },
+    // Test fixtures of the engine's calls into EVM code (dml-chain's tests/engine_calls.rs): ERC-20s that
+    // answer `true`, `false` or nothing, or call back into the engine, and the same donation in Solidity.
+    { name: "TestERC20", source: "contracts/test/TestERC20.sol" },
+    { name: "NonStandardToken", source: "contracts/test/NonStandardToken.sol" },
+    { name: "ReentrantToken", source: "contracts/test/ReentrantToken.sol" },
+    { name: "DonationReference", source: "contracts/test/DonationReference.sol" },
 ];
 
 // Uniswap V2 as published: the `build/*.json` of the npm packages pinned in

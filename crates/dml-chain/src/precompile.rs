@@ -7,14 +7,32 @@
 //! the journal under the emitting contract's address, and the call is charged
 //! the gas the engine reports, with its storage refund passed on to the
 //! transaction (where revm applies the EIP-3529 cap).
+//!
+//! The engine's calls into other contracts ([`Storage::call_contract`]) run
+//! as a nested call frame over the same revm context: a temporary [`Evm`]
+//! around `&mut` the context runs the frame loop revm's handler runs
+//! (`frame_init`, `frame_run`, `frame_return_result`), from the engine's
+//! address, one level deeper than the engine's own frame, so the callee's
+//! state changes and logs roll back if it fails, the call depth limit holds,
+//! and a revert of the engine's frame undoes the callee's work with its own.
+//! Engine calls made while such a call is in flight (views from the callee;
+//! state changes are refused by the engine's reentrancy guard before they
+//! could call out again) run in that nested frame's precompiles, which cannot
+//! nest a further level.
 
 use alloy_primitives::{Address, Bytes, Log as EvmLog, LogData, B256, U256};
-use dml_engine::{CallContext, CallError, Contract, ContractAddresses, Storage};
+use dml_engine::{CallContext, CallError, Contract, ContractAddresses, ExternalCall, ExternalCallResult, Log, Storage};
 use revm::{
-    context::Cfg,
-    context_interface::{Block, ContextTr, JournalTr},
-    handler::{precompile_output_to_interpreter_result, EthPrecompiles, PrecompileProvider},
-    interpreter::{CallInputs, InterpreterResult},
+    context::{Cfg, Evm},
+    context_interface::{context::ContextError, Block, ContextTr, FrameStack, JournalTr, LocalContextTr},
+    handler::{
+        instructions::EthInstructions, precompile_output_to_interpreter_result, EthFrame, EthPrecompiles, EvmTr,
+        FrameResult, ItemOrResult, PrecompileProvider,
+    },
+    interpreter::{
+        interpreter::EthInterpreter, interpreter_action::FrameInit, CallInput, CallInputs, CallScheme, CallValue,
+        FrameInput, InterpreterResult, SharedMemory,
+    },
     precompile::{PrecompileHalt, PrecompileOutput},
     primitives::{hardfork::SpecId, AddressSet},
 };
@@ -73,7 +91,7 @@ where
 
     fn run(&mut self, context: &mut CTX, inputs: &CallInputs) -> Result<Option<InterpreterResult>, String> {
         match self.native_contract(&inputs.bytecode_address) {
-            Some(contract) => Ok(Some(run_native(context, inputs, contract, self.contracts))),
+            Some(contract) => Ok(Some(run_native::<CTX, NestedFrame>(context, inputs, contract, self))),
             None => self.ethereum.run(context, inputs),
         }
     }
@@ -83,29 +101,196 @@ where
     }
 }
 
-/// Storage of the two native contracts, read and written through the journal.
-struct JournalStorage<'a, J> {
-    journal: &'a mut J,
-    contracts: ContractAddresses,
-    failure: Option<String>,
+/// The precompiles inside a call the engine makes into another contract:
+/// the same contracts, but an engine call there cannot call out again (the
+/// engine's guard refuses a state change before it would, and views never
+/// call out); a separate type so that the nesting is finite.
+#[derive(Clone, Debug)]
+struct InCallPrecompiles(DmlPrecompiles);
+
+impl<CTX> PrecompileProvider<CTX> for InCallPrecompiles
+where
+    CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>,
+{
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: SpecId) -> bool {
+        <DmlPrecompiles as PrecompileProvider<CTX>>::set_spec(&mut self.0, spec)
+    }
+
+    fn run(&mut self, context: &mut CTX, inputs: &CallInputs) -> Result<Option<InterpreterResult>, String> {
+        match self.0.native_contract(&inputs.bytecode_address) {
+            Some(contract) => Ok(Some(run_native::<CTX, NoCalls>(context, inputs, contract, &self.0))),
+            None => self.0.ethereum.run(context, inputs),
+        }
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.0.addresses
+    }
 }
 
-impl<J> JournalStorage<'_, J> {
-    fn address(&self, contract: Contract) -> Address {
-        match contract {
-            Contract::Engine => self.contracts.engine,
-            Contract::Token => self.contracts.token,
+/// How a native contract's host runs the engine's calls into other contracts.
+trait CallRunner<CTX> {
+    /// Runs `call` from `caller` over `context`; `Err` is a failure of the
+    /// node (a database error), not of the callee.
+    fn run(
+        context: &mut CTX,
+        precompiles: &DmlPrecompiles,
+        caller: Address,
+        is_static: bool,
+        call: &ExternalCall<'_>,
+    ) -> Result<ExternalCallResult, String>;
+}
+
+/// A nested call frame over the same context (see the module docs).
+struct NestedFrame;
+
+/// No calls: the engine call runs inside another one's external call.
+struct NoCalls;
+
+impl<CTX> CallRunner<CTX> for NoCalls {
+    fn run(
+        _: &mut CTX,
+        _: &DmlPrecompiles,
+        _: Address,
+        _: bool,
+        _: &ExternalCall<'_>,
+    ) -> Result<ExternalCallResult, String> {
+        Err("the engine called out from inside its own external call".into())
+    }
+}
+
+impl<CTX> CallRunner<CTX> for NestedFrame
+where
+    CTX: ContextTr<Cfg: Cfg<Spec = SpecId>>,
+{
+    fn run(
+        context: &mut CTX,
+        precompiles: &DmlPrecompiles,
+        caller: Address,
+        is_static: bool,
+        call: &ExternalCall<'_>,
+    ) -> Result<ExternalCallResult, String> {
+        // The callee's code, loaded (and warmed) as `CALL` loads it, through an EIP-7702 delegation.
+        let journal = context.journal_mut();
+        let info =
+            &journal.load_account_with_code(call.target).map_err(|e| format!("account load failed: {e}"))?.data.info;
+        let mut known_bytecode = (info.code_hash(), info.code.clone().unwrap_or_default());
+        if let Some(delegate) = known_bytecode.1.eip7702_address() {
+            let info =
+                &journal.load_account_with_code(delegate).map_err(|e| format!("account load failed: {e}"))?.data.info;
+            known_bytecode = (info.code_hash(), info.code.clone().unwrap_or_default());
+        }
+        // Inside the engine's frame the journal is one checkpoint deeper than
+        // that frame: the depth of a frame the engine's frame calls.
+        let depth = journal.depth();
+        let spec = context.cfg().spec();
+        // The nested frames' memory lies past the calling frames' in the
+        // context's shared buffer, which call inputs in memory refer to.
+        let mut calling_memory = SharedMemory::new_with_buffer(context.local().shared_memory_buffer().clone());
+        let mut memory = calling_memory.new_child_context();
+        memory.set_memory_limit(context.cfg().memory_limit());
+        let inputs = CallInputs {
+            input: CallInput::Bytes(Bytes::copy_from_slice(call.calldata)),
+            return_memory_offset: 0..0,
+            gas_limit: call.gas_limit,
+            bytecode_address: call.target,
+            known_bytecode,
+            target_address: call.target,
+            caller,
+            value: CallValue::Transfer(call.value),
+            scheme: CallScheme::Call,
+            is_static,
+            // No state-gas reservoir (EIP-8037) before Amsterdam.
+            reservoir: 0,
+            charged_new_account_state_gas: false,
+        };
+        let first = FrameInit { depth, memory, frame_input: FrameInput::Call(Box::new(inputs)) };
+        let instructions = EthInstructions::<EthInterpreter, &mut CTX>::new_mainnet_with_spec(spec);
+        // Frames are made as the calls nest (no preallocated ones: most callees call nobody).
+        let mut evm = Evm {
+            ctx: &mut *context,
+            inspector: (),
+            instruction: instructions,
+            precompiles: InCallPrecompiles(precompiles.clone()),
+            frame_stack: FrameStack::<EthFrame<EthInterpreter>>::new(),
+        };
+        let result = run_frames(&mut evm, first);
+        drop(evm);
+        calling_memory.free_child_context();
+        let result = result.map_err(|error| match error {
+            ContextError::Db(error) => format!("nested call failed: {error}"),
+            ContextError::Custom(error) => format!("nested call failed: {error}"),
+        })?;
+        let FrameResult::Call(outcome) = result else { unreachable!("a call frame returns a call outcome") };
+        let InterpreterResult { result, gas, output } = outcome.result;
+        let returned_gas = result.is_ok_or_revert();
+        Ok(ExternalCallResult {
+            success: result.is_ok(),
+            output: if returned_gas { output } else { Bytes::new() },
+            gas_used: if returned_gas { call.gas_limit - gas.remaining().min(call.gas_limit) } else { call.gas_limit },
+            gas_refund: if result.is_ok() { gas.refunded() } else { 0 },
+        })
+    }
+}
+
+/// revm's `Handler::run_exec_loop`: runs `first` and every frame it calls to the end.
+fn run_frames<E>(evm: &mut E, first: FrameInit) -> Result<FrameResult, revm::handler::evm::ContextDbError<E::Context>>
+where
+    E: EvmTr<Frame = EthFrame<EthInterpreter>>,
+{
+    if let ItemOrResult::Result(result) = evm.frame_init(first)? {
+        return Ok(result);
+    }
+    loop {
+        let result = match evm.frame_run()? {
+            ItemOrResult::Item(init) => match evm.frame_init(init)? {
+                ItemOrResult::Item(_) => continue,
+                ItemOrResult::Result(result) => result,
+            },
+            ItemOrResult::Result(result) => result,
+        };
+        if let Some(result) = evm.frame_return_result(result)? {
+            return Ok(result);
         }
     }
 }
 
-impl<J: JournalTr> Storage for JournalStorage<'_, J> {
+/// The storage of the two native contracts, through the context's journal,
+/// and the host's other services to the engine: transient storage, code
+/// sizes, and calls into other contracts (by `R`).
+struct JournalStorage<'a, CTX, R> {
+    context: &'a mut CTX,
+    precompiles: &'a DmlPrecompiles,
+    /// The engine's caller for its own calls: the engine.
+    caller: Address,
+    is_static: bool,
+    failure: Option<String>,
+    runner: core::marker::PhantomData<R>,
+}
+
+impl<CTX, R> JournalStorage<'_, CTX, R> {
+    fn address(&self, contract: Contract) -> Address {
+        let contracts = self.precompiles.contracts;
+        match contract {
+            Contract::Engine => contracts.engine,
+            Contract::Token => contracts.token,
+        }
+    }
+
+    fn fail(&mut self, failure: String) {
+        self.failure.get_or_insert(failure);
+    }
+}
+
+impl<CTX: ContextTr, R: CallRunner<CTX>> Storage for JournalStorage<'_, CTX, R> {
     fn load(&mut self, contract: Contract, slot: U256) -> U256 {
         let address = self.address(contract);
-        match self.journal.sload(address, slot) {
+        match self.context.journal_mut().sload(address, slot) {
             Ok(value) => value.data,
             Err(error) => {
-                self.failure.get_or_insert_with(|| format!("storage read failed: {error}"));
+                self.fail(format!("storage read failed: {error}"));
                 U256::ZERO
             }
         }
@@ -113,8 +298,8 @@ impl<J: JournalTr> Storage for JournalStorage<'_, J> {
 
     fn store(&mut self, contract: Contract, slot: U256, value: U256) {
         let address = self.address(contract);
-        if let Err(error) = self.journal.sstore(address, slot, value) {
-            self.failure.get_or_insert_with(|| format!("storage write failed: {error}"));
+        if let Err(error) = self.context.journal_mut().sstore(address, slot, value) {
+            self.fail(format!("storage write failed: {error}"));
         }
     }
 
@@ -122,14 +307,59 @@ impl<J: JournalTr> Storage for JournalStorage<'_, J> {
         // The same secp256k1 recovery the node's `ecrecover` precompile runs.
         dml_engine::ecrecover_k256(digest, v, r, s)
     }
+
+    fn transient_load(&mut self, contract: Contract, slot: U256) -> U256 {
+        let address = self.address(contract);
+        self.context.journal_mut().tload(address, slot)
+    }
+
+    fn transient_store(&mut self, contract: Contract, slot: U256, value: U256) {
+        let address = self.address(contract);
+        self.context.journal_mut().tstore(address, slot, value);
+    }
+
+    fn code_size(&mut self, account: Address) -> usize {
+        match self.context.journal_mut().load_account_with_code(account) {
+            Ok(account) => account.data.info.code.as_ref().map_or(0, |code| code.len()),
+            Err(error) => {
+                self.fail(format!("account load failed: {error}"));
+                0
+            }
+        }
+    }
+
+    fn call_contract(&mut self, call: &ExternalCall<'_>) -> ExternalCallResult {
+        if self.failure.is_some() {
+            return ExternalCallResult::default();
+        }
+        for log in call.logs {
+            emit(self.context, self.precompiles.contracts, log.clone());
+        }
+        match R::run(self.context, self.precompiles, self.caller, self.is_static, call) {
+            Ok(result) => result,
+            Err(failure) => {
+                self.fail(failure);
+                ExternalCallResult::default()
+            }
+        }
+    }
 }
 
-fn run_native<CTX: ContextTr>(
+fn emit<CTX: ContextTr>(context: &mut CTX, contracts: ContractAddresses, log: Log) {
+    let address = match log.contract {
+        Contract::Engine => contracts.engine,
+        Contract::Token => contracts.token,
+    };
+    context.journal_mut().log(EvmLog { address, data: LogData::new_unchecked(log.topics, log.data) });
+}
+
+fn run_native<CTX: ContextTr, R: CallRunner<CTX>>(
     context: &mut CTX,
     inputs: &CallInputs,
     contract: Contract,
-    contracts: ContractAddresses,
+    precompiles: &DmlPrecompiles,
 ) -> InterpreterResult {
+    let contracts = precompiles.contracts;
     let calldata = inputs.input.bytes(context);
     let output = if inputs.target_address != inputs.bytecode_address {
         // DELEGATECALL / CALLCODE would run the engine over the caller's storage.
@@ -148,16 +378,22 @@ fn run_native<CTX: ContextTr>(
             is_static: inputs.is_static,
             contracts,
         };
-        let journal = context.journal_mut();
         // The journal reads slots only of accounts it has loaded; the engine
         // touches both contracts' storage whichever one was called.
         let mut failure = None;
         for address in [contracts.engine, contracts.token] {
-            if let Err(error) = journal.load_account(address) {
+            if let Err(error) = context.journal_mut().load_account(address) {
                 failure.get_or_insert_with(|| format!("account load failed: {error}"));
             }
         }
-        let mut storage = JournalStorage { journal, contracts, failure };
+        let mut storage = JournalStorage::<CTX, R> {
+            context,
+            precompiles,
+            caller: contracts.engine,
+            is_static: inputs.is_static,
+            failure,
+            runner: core::marker::PhantomData,
+        };
         let result = dml_engine::call(&mut storage, &call_context, contract, &calldata);
         if let Some(failure) = storage.failure {
             PrecompileOutput::halt(PrecompileHalt::Other(failure.into()), inputs.reservoir)
@@ -165,13 +401,7 @@ fn run_native<CTX: ContextTr>(
             match result {
                 Ok(outcome) => {
                     for log in outcome.logs {
-                        let address = match log.contract {
-                            Contract::Engine => contracts.engine,
-                            Contract::Token => contracts.token,
-                        };
-                        context
-                            .journal_mut()
-                            .log(EvmLog { address, data: LogData::new_unchecked(log.topics, log.data) });
+                        emit(storage.context, contracts, log);
                     }
                     let mut output = PrecompileOutput::new(outcome.gas_used, outcome.output, inputs.reservoir);
                     output.gas_refunded = i64::try_from(outcome.gas_refund).unwrap_or(i64::MAX);

@@ -17,8 +17,10 @@ use crate::{
 
 // Each flow in its own file; the dispatch table below is the one place that
 // lists the functions.
+mod calls;
 mod contestation;
 mod delegation;
+mod donations;
 mod genesis;
 mod models;
 mod parameters;
@@ -85,7 +87,7 @@ pub(crate) fn execute<const FACETS: u8, S: Storage>(
     target: Contract,
     calldata: &[u8],
 ) -> core::result::Result<Outcome, CallError> {
-    let mut exec = Exec { j: Journal::new(storage), ctx, custom_error: None };
+    let mut exec = Exec { j: Journal::new(storage, target), ctx, custom_error: None };
     exec.j.charge(gas::CALL_OVERHEAD + gas::COPY_WORD * gas::words(calldata.len()));
     let result = if ctx.timestamp >= MAX_TIMESTAMP {
         Err("timestamp out of range")
@@ -98,7 +100,10 @@ pub(crate) fn execute<const FACETS: u8, S: Storage>(
         }
     };
     let result = result.and_then(|output| {
-        if exec.j.gas_used > ctx.gas_limit {
+        // A state change while the engine has a call into another contract in flight.
+        if exec.j.has_written() && exec.j.guard_set() {
+            Err(exec.reentrant_call())
+        } else if exec.j.gas_used > ctx.gas_limit {
             Err(OUT_OF_GAS)
         } else if ctx.is_static && exec.j.is_dirty() {
             Err("state change during static call")
@@ -573,6 +578,10 @@ engine_functions! { this, sender, calldata;
                     this.transfer(this.ctx.contracts.engine, pool, amount)?;
                 }
                 this.emit(IEngine::LiquidityRewardsWithdrawn { to: pool, amount });
+                Vec::new()
+            },
+            [GOVERN] donateTokenCall(c) => {
+                this.donate_token(c.token, c.amount)?;
                 Vec::new()
             },
             [TASKS] registerModelCall(c) => this.register_model(c.addr_, c.fee_, &c.template_)?.abi_encode(),

@@ -69,6 +69,18 @@ pub mod engine {
     pub const UNBONDING_REQUESTS: u64 = 32;
 }
 
+/// Transient storage (EIP-1153): cleared at the end of every transaction.
+pub mod transient {
+    use alloy_primitives::{b256, U256};
+
+    /// The reentrancy guard, in the transient storage of both the engine
+    /// and the token: non-zero while the engine has a call into another
+    /// contract in flight. OpenZeppelin's `ReentrancyGuardTransient` slot,
+    /// `keccak256(abi.encode(uint256(keccak256("openzeppelin.storage.ReentrancyGuard")) - 1)) & ~bytes32(uint256(0xff))`.
+    pub const REENTRANCY_GUARD: U256 =
+        U256::from_be_bytes(b256!("9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f00").0);
+}
+
 /// Token simple variables and mappings.
 pub mod token {
     /// `totalSupply` (0..128) and the engine's own balance (128..256): the

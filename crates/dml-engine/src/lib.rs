@@ -16,6 +16,15 @@
 //! storage (see [`layout`]), and every write is buffered until the call
 //! succeeds, so a failed call leaves storage untouched on any host.
 //!
+//! It can call other contracts (EVM code on the dev chain, any contract on
+//! Arbitrum) by asking its host ([`Storage::call_contract`]), with a
+//! Solidity contract's rules: at most all but a 64th of its gas forwarded,
+//! the callee's gas charged, its writes so far visible to the callee, and a
+//! reentrancy guard in transient storage that refuses every state-changing
+//! call into the engine or the token while the call is in flight
+//! (`ReentrancyGuardReentrantCall`). `donateToken` uses it, with
+//! [`erc20`]'s `SafeERC20` rules.
+//!
 //! ```
 //! use dml_engine::{call, genesis, CallContext, Contract, Genesis, MemoryStorage};
 //! use dml_primitives::{Address, IDmlToken, SolCall, U256};
@@ -39,6 +48,7 @@ extern crate alloc;
 mod arith;
 mod cid;
 pub mod emission;
+pub mod erc20;
 mod exec;
 pub mod gas;
 mod journal;
@@ -50,7 +60,8 @@ use alloc::{string::String, vec::Vec};
 pub use cid::{cid_v0_bytes, cid_v0_digest, parse_cid_v0, unixfs_file_block};
 pub use dml_primitives::{self, Address, Bytes, B256, U256};
 pub use storage::{
-    address_slot, array_data_slot, ecrecover_k256, mapping_slot, uint_slot, Contract, MemoryStorage, Storage,
+    address_slot, array_data_slot, ecrecover_k256, mapping_slot, uint_slot, CallHook, Contract, ExternalCall,
+    ExternalCallResult, MemoryStorage, Storage,
 };
 
 /// Addresses at which the host exposes the two contracts.
@@ -138,7 +149,9 @@ pub struct StateChange {
 pub struct Outcome {
     /// ABI-encoded return data.
     pub output: Bytes,
-    /// Logs in emission order.
+    /// Logs in emission order; those emitted before a call into another
+    /// contract went to the host with that call ([`ExternalCall::logs`]) and
+    /// are not repeated here.
     pub logs: Vec<Log>,
     /// Execution gas as the EVM would charge a Solidity contract doing the
     /// same work (excluding the transaction's intrinsic gas).

@@ -126,6 +126,20 @@ alloy_sol_types::sol! {
         /// The unbonding delay of delegated stake changed.
         event DelegationUnbondingTimeChanged(uint256 indexed amount);
 
+        // ---- calls into other contracts (DML additions) ----
+        /// `from` gave `amount` of the ERC-20 `token` to the treasury.
+        event TokenDonated(address indexed token, address indexed from, uint256 amount);
+        /// A state-changing call reached the engine or the token while the engine had a call into another
+        /// contract in flight (OpenZeppelin's `ReentrancyGuard` error); views are still answered.
+        error ReentrancyGuardReentrantCall();
+        /// An ERC-20 call answered something other than `true` or nothing, or `token` has no code
+        /// (OpenZeppelin's `SafeERC20` error).
+        error SafeERC20FailedOperation(address token);
+        /// Moves `amount` of the ERC-20 `token` from the sender to the treasury with `transferFrom`
+        /// (the sender approves the engine first), by `SafeERC20`'s rules: the token's revert bubbles up.
+        /// DML is debited directly, as every engine function debits it. Emits `TokenDonated`.
+        function donateToken(address token, uint256 amount) external;
+
         // ---- roles and parameters ----
         function owner() external view returns (address);
         function transferOwnership(address to_) external;
@@ -348,6 +362,29 @@ alloy_sol_types::sol! {
         error ECDSAInvalidSignature();
         /// The signature's `s` is in the upper half of the curve order (malleable).
         error ECDSAInvalidSignatureS(bytes32 s);
+    }
+
+    /// The ERC-20 functions the engine calls on other tokens, and OpenZeppelin's
+    /// ERC-20 errors (`IERC20Errors`) that such tokens revert with.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IERC20 {
+        event Transfer(address indexed from, address indexed to, uint256 value);
+        event Approval(address indexed owner, address indexed spender, uint256 value);
+
+        function balanceOf(address account) external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+        function approve(address spender, uint256 value) external returns (bool);
+        function transfer(address to, uint256 value) external returns (bool);
+        function transferFrom(address from, address to, uint256 value) external returns (bool);
+
+        /// `sender` holds `balance`, less than the `needed` amount.
+        error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed);
+        /// `spender` may move `allowance`, less than the `needed` amount.
+        error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed);
+        /// A transfer from the zero address.
+        error ERC20InvalidSender(address sender);
+        /// A transfer to the zero address.
+        error ERC20InvalidReceiver(address receiver);
     }
 
     /// A checkpoint of votes or supply: from time `_key` on, `_value`.

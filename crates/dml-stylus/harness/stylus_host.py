@@ -25,6 +25,14 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
   {"op": "storage", "address": "0x…"}  -> {"slots": {"0x<slot>": "0x<value>"}} (non-zero only)
   {"op": "imports", "wasm": "path"}    -> {"imports": ["vm_hooks.read_args", …]}
   {"op": "size", "wasm": "path"}       -> {"raw": bytes, "brotli": bytes}
+  {"op": "deploy_erc20", "address": "0x…", "kind": "standard" | "false" | "nothing" | "reentrant"}
+      an ERC-20 emulated in Python (the harness runs no EVM code) that answers
+      as the Solidity test fixtures of crates/dml-governance/contracts/test/
+      do, byte for byte (return data, OpenZeppelin's errors, logs): see Erc20.
+
+Transient storage (EIP-1153: `transient_load_bytes32`, `transient_store_bytes32`)
+is kept per contract address, undone with a reverted frame and cleared after
+each top-level call.
 
 An unknown import, a trap or a malformed request answers {"error": "…"}.
 """
@@ -40,8 +48,8 @@ from wasmtime import Engine, FuncType, Linker, Module, Store, Trap, ValType, Was
 I32 = ValType.i32()
 I64 = ValType.i64()
 ZERO32 = b"\x00" * 32
-# Nitro caps a call's depth; the DML programs nest at most three deep
-# (engine router, facet, token).
+# Nitro caps a call's depth; the DML programs nest three deep (engine router,
+# facet, token), five when a token the engine calls calls it back.
 MAX_DEPTH = 16
 # The dev chain's id: the programs read it for the token's EIP-712 domain.
 CHAIN_ID = 31337
@@ -73,6 +81,182 @@ def ecrecover(data):
     return ZERO32[:12] + keccak256(key.format(compressed=False)[1:])[12:]
 
 
+def selector(signature):
+    return keccak256(signature.encode())[:4]
+
+
+def word(value):
+    return int(value).to_bytes(32, "big")
+
+
+def address_word(address):
+    return ZERO32[:12] + address
+
+
+def encode_bytes(data):
+    """The tail of a dynamic `bytes` value: its length, then the data padded to words."""
+    data = bytes(data)
+    return word(len(data)) + data + b"\x00" * (-len(data) % 32)
+
+
+def topic(signature):
+    return keccak256(signature.encode())
+
+
+class Erc20:
+    """An ERC-20 answering as the test fixtures do: `standard` as TestERC20
+    (OpenZeppelin 5.x's ERC20 with `mint`), `false` and `nothing` as
+    NonStandardToken (`transfer`/`transferFrom` return false and move nothing,
+    or move and return no data), `reentrant` as ReentrantToken (its
+    `transferFrom` first makes the call `setReentry` configured, records and
+    logs it, and reverts with its revert data if told to propagate). Its state
+    lives in the world's slot store under its address (in a layout of its
+    own, not Solidity's), so a reverted frame undoes it like any other."""
+
+    TRANSFER = topic("Transfer(address,address,uint256)")
+    APPROVAL = topic("Approval(address,address,uint256)")
+    REENTERED = topic("Reentered(address,bool,bytes)")
+    MAX = (1 << 256) - 1
+
+    def __init__(self, world, address, kind):
+        if kind not in ("standard", "false", "nothing", "reentrant"):
+            raise HostError(f"unknown ERC-20 kind {kind!r}")
+        self.world, self.address, self.kind = world, address, kind
+
+    # ---- state in slots ---------------------------------------------------
+    def key(self, *parts):
+        return keccak256(b"".join(parts))
+
+    def get(self, key):
+        return int.from_bytes(self.world.load(self.address, key), "big")
+
+    def put(self, key, value):
+        self.world.sstore(self.address, key, word(value))
+
+    def get_bytes(self, name):
+        base = self.key(name)
+        length = self.get(base)
+        chunks = [self.world.load(self.address, self.key(base, word(i))) for i in range((length + 31) // 32)]
+        return b"".join(chunks)[:length]
+
+    def put_bytes(self, name, data):
+        base = self.key(name)
+        self.put(base, len(data))
+        padded = data + b"\x00" * (-len(data) % 32)
+        for i in range(len(padded) // 32):
+            self.world.sstore(self.address, self.key(base, word(i)), padded[32 * i: 32 * i + 32])
+
+    def balance_key(self, account):
+        return self.key(b"balance", account)
+
+    def allowance_key(self, owner, spender):
+        return self.key(b"allowance", owner, spender)
+
+    def log(self, topics, data):
+        self.world.logs.append((self.address, topics, data))
+        self.world.counts["logs"] += 1
+
+    # ---- OpenZeppelin's ERC20 ------------------------------------------------
+    class Revert(Exception):
+        def __init__(self, data):
+            self.data = data
+
+    def error(self, signature, *words):
+        raise Erc20.Revert(selector(signature) + b"".join(words))
+
+    def transfer(self, sender, to, value):
+        if sender == ZERO32[:20]:
+            self.error("ERC20InvalidSender(address)", address_word(sender))
+        if to == ZERO32[:20]:
+            self.error("ERC20InvalidReceiver(address)", address_word(to))
+        balance = self.get(self.balance_key(sender))
+        if balance < value:
+            self.error("ERC20InsufficientBalance(address,uint256,uint256)", address_word(sender), word(balance), word(value))
+        self.put(self.balance_key(sender), balance - value)
+        self.put(self.balance_key(to), self.get(self.balance_key(to)) + value)
+        self.log([self.TRANSFER, address_word(sender), address_word(to)], word(value))
+
+    def spend_allowance(self, owner, spender, value):
+        current = self.get(self.allowance_key(owner, spender))
+        if current != self.MAX:
+            if current < value:
+                self.error("ERC20InsufficientAllowance(address,uint256,uint256)", address_word(spender), word(current),
+                           word(value))
+            self.put(self.allowance_key(owner, spender), current - value)
+
+    def transfer_from(self, spender, calldata):
+        owner, to, value = calldata[16:36], calldata[48:68], int.from_bytes(calldata[68:100], "big")
+        if self.kind == "reentrant":
+            self.reenter()
+        if self.kind == "false":
+            return word(0)
+        self.spend_allowance(owner, spender, value)
+        self.transfer(owner, to, value)
+        return b"" if self.kind == "nothing" else word(1)
+
+    def reenter(self):
+        target = self.world.load(self.address, self.key(b"target"))[12:]
+        if target == ZERO32[:20]:
+            return
+        data = self.get_bytes(b"data")
+        ok, output = self.world.invoke(target, self.address, data, False)
+        self.put(self.key(b"lastSuccess"), int(ok))
+        self.put_bytes(b"lastReturnData", output)
+        self.log([self.REENTERED, address_word(target)], word(int(ok)) + word(64) + encode_bytes(output))
+        if not ok and self.get(self.key(b"propagate")):
+            raise Erc20.Revert(output)
+
+    def run(self, sender, calldata, is_static):
+        """One call: (succeeded, output)."""
+        sel, args = calldata[:4], calldata[4:]
+        try:
+            if sel == selector("balanceOf(address)"):
+                return True, word(self.get(self.balance_key(args[12:32])))
+            if sel == selector("allowance(address,address)"):
+                return True, word(self.get(self.allowance_key(args[12:32], args[44:64])))
+            if sel == selector("totalSupply()"):
+                return True, word(self.get(self.key(b"supply")))
+            if self.kind == "reentrant" and sel == selector("lastSuccess()"):
+                return True, word(self.get(self.key(b"lastSuccess")))
+            if self.kind == "reentrant" and sel == selector("lastReturnData()"):
+                return True, word(32) + encode_bytes(self.get_bytes(b"lastReturnData"))
+            if is_static:
+                return False, b""
+            if sel == selector("mint(address,uint256)"):
+                to, value = args[12:32], int.from_bytes(args[32:64], "big")
+                if to == ZERO32[:20]:
+                    self.error("ERC20InvalidReceiver(address)", address_word(to))
+                self.put(self.key(b"supply"), self.get(self.key(b"supply")) + value)
+                self.put(self.balance_key(to), self.get(self.balance_key(to)) + value)
+                self.log([self.TRANSFER, ZERO32, address_word(to)], word(value))
+                return True, b""
+            if sel == selector("approve(address,uint256)"):
+                spender, value = args[12:32], int.from_bytes(args[32:64], "big")
+                if spender == ZERO32[:20]:
+                    self.error("ERC20InvalidSpender(address)", address_word(spender))
+                self.put(self.allowance_key(sender, spender), value)
+                self.log([self.APPROVAL, address_word(sender), address_word(spender)], word(value))
+                return True, word(1)
+            if sel == selector("transfer(address,uint256)"):
+                if self.kind == "false":
+                    return True, word(0)
+                self.transfer(sender, args[12:32], int.from_bytes(args[32:64], "big"))
+                return True, b"" if self.kind == "nothing" else word(1)
+            if sel == selector("transferFrom(address,address,uint256)"):
+                return True, self.transfer_from(sender, calldata)
+            if self.kind == "reentrant" and sel == selector("setReentry(address,bytes,bool)"):
+                target, offset, propagate = args[:32], int.from_bytes(args[32:64], "big"), args[64:96]
+                length = int.from_bytes(args[offset: offset + 32], "big")
+                self.world.sstore(self.address, self.key(b"target"), target)
+                self.put_bytes(b"data", args[offset + 32: offset + 32 + length])
+                self.world.sstore(self.address, self.key(b"propagate"), propagate)
+                return True, b""
+        except Erc20.Revert as revert:
+            return False, revert.data
+        # No such function (and no fallback): an empty revert, as Solidity's dispatcher gives.
+        return False, b""
+
+
 class HostError(Exception):
     """The program did something a Stylus host refuses."""
 
@@ -99,8 +283,11 @@ class World:
         self.code_sizes = {}
         self.compiled = {}
         self.storage = {}
+        self.transient = {}
+        self.erc20s = {}
         self.frames = []
         self.undo = []
+        self.transient_undo = []
         self.logs = []
         self.block_number = 0
         self.timestamp = 0
@@ -125,6 +312,13 @@ class World:
     # ---- storage --------------------------------------------------------
     def load(self, address, key):
         return self.storage.get(address, {}).get(key, ZERO32)
+
+    def sstore(self, address, key, value):
+        """A write that a reverted frame undoes (the emulated ERC-20s' own)."""
+        slots = self.storage.setdefault(address, {})
+        self.undo.append((address, key, slots.get(key)))
+        slots[key] = value
+        self.counts["storage_stores"] += 1
 
     def flush(self, frame):
         if frame.cache and frame.is_static:
@@ -175,6 +369,20 @@ class World:
             w.logs.append((frame.address, [data[32 * i: 32 * i + 32] for i in range(topics)], data[32 * topics:]))
             w.counts["logs"] += 1
 
+        def transient_load_bytes32(caller, key_ptr, dest):
+            frame = w.frames[-1]
+            key = w.read(caller, key_ptr, 32)
+            w.write(caller, dest, w.transient.get(frame.address, {}).get(key, ZERO32))
+
+        def transient_store_bytes32(caller, key_ptr, value_ptr):
+            frame = w.frames[-1]
+            if frame.is_static:
+                raise HostError("transient storage write in a static call")
+            key, value = w.read(caller, key_ptr, 32), w.read(caller, value_ptr, 32)
+            slots = w.transient.setdefault(frame.address, {})
+            w.transient_undo.append((frame.address, key, slots.get(key)))
+            slots[key] = value
+
         def address_hook(get):
             def fn(caller, dest):
                 w.write(caller, dest, get())
@@ -224,6 +432,8 @@ class World:
         hook("storage_load_bytes32", [I32, I32], [], storage_load_bytes32)
         hook("storage_cache_bytes32", [I32, I32], [], storage_cache_bytes32)
         hook("storage_flush_cache", [I32], [], storage_flush_cache)
+        hook("transient_load_bytes32", [I32, I32], [], transient_load_bytes32)
+        hook("transient_store_bytes32", [I32, I32], [], transient_store_bytes32)
         hook("emit_log", [I32, I32, I32], [], emit_log)
         hook("msg_sender", [I32], [], address_hook(lambda: w.frames[-1].sender))
         hook("contract_address", [I32], [], address_hook(lambda: w.frames[-1].address))
@@ -273,6 +483,12 @@ class World:
         """Runs one program frame as contract `to` with the program deployed
         at `code` (default `to`; another for a delegate call); returns
         (succeeded, output)."""
+        undo_mark, transient_mark, log_mark = len(self.undo), len(self.transient_undo), len(self.logs)
+        if code is None and to in self.erc20s:
+            ok, output = self.erc20s[to].run(sender, calldata, is_static)
+            if not ok:
+                self.revert_to(undo_mark, transient_mark, log_mark)
+            return ok, output
         module = self.modules.get(to if code is None else code)
         if module is None:
             # A call to an account without code succeeds with no output, as in the EVM.
@@ -280,7 +496,6 @@ class World:
         if len(self.frames) >= MAX_DEPTH:
             return False, b""
         frame = Frame(to, sender, calldata, is_static, value)
-        undo_mark, log_mark = len(self.undo), len(self.logs)
         self.frames.append(frame)
         try:
             store = Store(self.engine)
@@ -298,19 +513,25 @@ class World:
         finally:
             self.frames.pop()
         if not ok:
-            for address, key, old in reversed(self.undo[undo_mark:]):
-                if old is None:
-                    self.storage[address].pop(key, None)
-                else:
-                    self.storage[address][key] = old
-            del self.undo[undo_mark:]
-            del self.logs[log_mark:]
+            self.revert_to(undo_mark, transient_mark, log_mark)
         return ok, output
+
+    def revert_to(self, undo_mark, transient_mark, log_mark):
+        """Undoes a reverted frame's writes, transient writes and logs."""
+        for undo, store in ((self.undo, self.storage), (self.transient_undo, self.transient)):
+            mark = undo_mark if undo is self.undo else transient_mark
+            for address, key, old in reversed(undo[mark:]):
+                if old is None:
+                    store[address].pop(key, None)
+                else:
+                    store[address][key] = old
+            del undo[mark:]
+        del self.logs[log_mark:]
 
     def call(self, to, sender, calldata, block_number, timestamp, value=0):
         self.block_number, self.timestamp, self.origin = block_number, timestamp, sender
         self.counts = dict(storage_loads=0, storage_stores=0, logs=0, calls=0, static_calls=0, delegate_calls=0)
-        self.undo, self.logs = [], []
+        self.undo, self.transient_undo, self.logs = [], [], []
         # Value is only carried as msg.value: the DML programs are non-payable
         # and refuse it, so no balances are modelled.
         ok, output = self.invoke(to, sender, calldata, False, value=value.to_bytes(32, "big"))
@@ -320,7 +541,7 @@ class World:
         ]
         if not ok:
             logs = []
-        self.undo = []
+        self.undo, self.transient_undo, self.transient = [], [], {}
         return {"ok": ok, "output": hx(output), "logs": logs, "counts": self.counts}
 
 
@@ -335,7 +556,13 @@ def unhex(text):
 def handle(world, request):
     op = request.get("op")
     if op == "reset":
-        world.storage, world.modules, world.code_sizes = {}, {}, {}
+        world.storage, world.modules, world.code_sizes, world.erc20s = {}, {}, {}, {}
+        world.transient = {}
+        return {"ok": True}
+    if op == "deploy_erc20":
+        address = unhex(request["address"])
+        world.erc20s[address] = Erc20(world, address, request["kind"])
+        world.code_sizes[address] = 1
         return {"ok": True}
     if op == "deploy":
         world.deploy(unhex(request["address"]), request["wasm"])

@@ -28,6 +28,15 @@ pub(crate) fn engine_load_calldata(slot: U256) -> [u8; 4 + WORD] {
     calldata
 }
 
+/// `engineTransientStore(slot, value)`, with its selector.
+pub(crate) fn engine_transient_store_calldata(slot: U256, value: U256) -> [u8; 4 + 2 * WORD] {
+    let mut calldata = [0u8; 4 + 2 * WORD];
+    calldata[..4].copy_from_slice(&IDmlTokenBridge::engineTransientStoreCall::SELECTOR);
+    calldata[4..4 + WORD].copy_from_slice(&slot.to_be_bytes::<WORD>());
+    calldata[4 + WORD..].copy_from_slice(&value.to_be_bytes::<WORD>());
+    calldata
+}
+
 /// The `uint256` that `engineLoad` returns; `None` unless it is one word.
 pub(crate) fn engine_load_return(data: &[u8]) -> Option<U256> {
     let word: [u8; WORD] = data.try_into().ok()?;
@@ -99,6 +108,10 @@ mod tests {
         }
     }
 
+    fn slot_max() -> U256 {
+        U256::MAX - U256::from(0xffu8)
+    }
+
     fn alloy_commit(writes: &[(U256, U256)], logs: &[Log]) -> Vec<u8> {
         IDmlTokenBridge::engineCommitCall {
             slots: writes.iter().map(|(slot, _)| *slot).collect(),
@@ -135,6 +148,11 @@ mod tests {
             let returned = IDmlTokenBridge::engineLoadCall::abi_encode_returns(&slot);
             assert_eq!(engine_load_return(&returned), Some(slot));
         }
+        let value = U256::from(1u8);
+        assert_eq!(
+            engine_transient_store_calldata(slot_max(), value).as_slice(),
+            IDmlTokenBridge::engineTransientStoreCall { slot: slot_max(), value }.abi_encode()
+        );
         assert_eq!(engine_load_return(&[0u8; 31]), None);
         assert_eq!(engine_load_return(&[0u8; 33]), None);
         assert_eq!(engine_load_return(&[]), None);

@@ -1,13 +1,15 @@
 //! The engine's [`Storage`] over a Stylus host: the running contract's own
 //! slots through the host's storage cache, the other contract's slots through
-//! the token bridge (its calldata from [`bridge`]).
+//! the token bridge (its calldata from [`bridge`]), transient storage through
+//! Nitro's transient hooks ([`TransientStorage`]), and the engine's calls
+//! into other contracts through the host's `call_contract`.
 
 use alloc::{string::String, vec::Vec};
 
 use alloy_primitives::{Address, B256, U256};
-use dml_engine::{Contract, Log, Storage};
+use dml_engine::{Contract, ExternalCall, ExternalCallResult, Log, Storage};
 
-use crate::{bridge, revert_data, Host, CONTRACTS};
+use crate::{bridge, revert_data, Host, TransientStorage, CONTRACTS};
 
 /// Storage of the contract running on `host`: the engine if `ENGINE`, else
 /// the token. Which one is a compile-time choice so that the token program
@@ -23,7 +25,7 @@ pub(crate) struct HostStorage<'h, H: ?Sized, const ENGINE: bool> {
 /// The engine contract's storage (token slots through the bridge).
 pub(crate) type EngineStorage<'h, H> = HostStorage<'h, H, true>;
 
-impl<'h, H: Host + ?Sized, const ENGINE: bool> HostStorage<'h, H, ENGINE> {
+impl<'h, H: Host + TransientStorage + ?Sized, const ENGINE: bool> HostStorage<'h, H, ENGINE> {
     /// The contract this storage belongs to.
     const OWN: Contract = if ENGINE { Contract::Engine } else { Contract::Token };
 
@@ -48,6 +50,12 @@ impl<'h, H: Host + ?Sized, const ENGINE: bool> HostStorage<'h, H, ENGINE> {
     /// through `engineCommit`, one commit per run of consecutive token logs.
     /// The token slot writes travel with the first commit.
     pub(crate) fn finish(mut self, logs: &[Log]) -> Result<(), Vec<u8>> {
+        self.hand_over(logs)
+    }
+
+    /// Emits `logs` as [`HostStorage::finish`] does, and sends the token
+    /// slot writes so far to the token.
+    fn hand_over(&mut self, logs: &[Log]) -> Result<(), Vec<u8>> {
         let mut index = 0;
         while index < logs.len() {
             if logs[index].contract == Self::OWN {
@@ -119,7 +127,7 @@ impl<'h, H: Host + ?Sized, const ENGINE: bool> HostStorage<'h, H, ENGINE> {
     }
 }
 
-impl<H: Host + ?Sized, const ENGINE: bool> Storage for HostStorage<'_, H, ENGINE> {
+impl<H: Host + TransientStorage + ?Sized, const ENGINE: bool> Storage for HostStorage<'_, H, ENGINE> {
     fn load(&mut self, contract: Contract, slot: U256) -> U256 {
         if contract == Self::OWN {
             return U256::from_be_bytes(self.host.storage_load_bytes32(slot).0);
@@ -162,6 +170,59 @@ impl<H: Host + ?Sized, const ENGINE: bool> Storage for HostStorage<'_, H, ENGINE
             return None;
         }
         Some(Address::from_slice(&output[12..]))
+    }
+
+    /// The running contract's transient storage: the engine reads no other
+    /// (each contract checks its own reentrancy guard).
+    fn transient_load(&mut self, _contract: Contract, slot: U256) -> U256 {
+        U256::from_be_bytes(self.host.transient_load_bytes32(slot).0)
+    }
+
+    fn transient_store(&mut self, contract: Contract, slot: U256, value: U256) {
+        if contract == Self::OWN {
+            self.host.transient_store_bytes32(slot, B256::from(value));
+        } else if !ENGINE {
+            self.fail(revert_data("dml-stylus: a token call wrote engine transient storage"));
+        } else if let Err(data) = self.call_token(&bridge::engine_transient_store_calldata(slot, value), false) {
+            self.fail(data);
+        }
+    }
+
+    fn code_size(&mut self, account: Address) -> usize {
+        self.host.code_size(account)
+    }
+
+    fn call_contract(&mut self, call: &ExternalCall<'_>) -> ExternalCallResult {
+        if !ENGINE {
+            self.fail(revert_data("dml-stylus: the token called another contract"));
+        }
+        // What the engine wrote and logged so far, where the callee sees it.
+        if let Err(data) = self.hand_over(call.logs) {
+            self.fail(data);
+        }
+        if self.failure.is_some() {
+            return ExternalCallResult::default();
+        }
+        self.host.flush_cache(true);
+        let value = B256::from(call.value);
+        let mut return_len = 0usize;
+        let gas_before = self.host.evm_gas_left();
+        // SAFETY: the pointers are valid for the lengths given, and the
+        // storage cache was flushed (and cleared: the engine reads again
+        // what it needs after the call).
+        let status = unsafe {
+            self.host.call_contract(
+                call.target.as_ptr(),
+                call.calldata.as_ptr(),
+                call.calldata.len(),
+                value.as_ptr(),
+                call.gas_limit,
+                &mut return_len,
+            )
+        };
+        let gas_used = gas_before.saturating_sub(self.host.evm_gas_left()).min(call.gas_limit);
+        let output = self.host.read_return_data(0, Some(return_len));
+        ExternalCallResult { success: status == 0, output: output.into(), gas_used, gas_refund: 0 }
     }
 
     fn store(&mut self, contract: Contract, slot: U256, value: U256) {

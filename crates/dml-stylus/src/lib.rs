@@ -75,6 +75,45 @@ use host_storage::{EngineStorage, HostStorage};
 /// Return data of a call: `Ok` returns, `Err` reverts with that data.
 pub type ArbResult = Result<Vec<u8>, Vec<u8>>;
 
+/// Transient storage (EIP-1153) of the running contract, where the engine
+/// keeps its reentrancy guard. Nitro's `vm_hooks` have it
+/// (`transient_load_bytes32`, `transient_store_bytes32`); stylus-sdk 0.10's
+/// [`Host`] does not, so the adapter's entry points take a host that also
+/// implements this. The deployable programs' host (`stylus_sdk::host::VM`)
+/// does, through the two hooks.
+pub trait TransientStorage {
+    /// `TLOAD`: a slot of the running contract's transient storage.
+    fn transient_load_bytes32(&self, key: U256) -> B256;
+    /// `TSTORE`: writes a slot of the running contract's transient storage.
+    fn transient_store_bytes32(&self, key: U256, value: B256);
+}
+
+#[cfg(target_arch = "wasm32")]
+mod transient_hooks {
+    #[link(wasm_import_module = "vm_hooks")]
+    unsafe extern "C" {
+        pub(crate) fn transient_load_bytes32(key: *const u8, dest: *mut u8);
+        pub(crate) fn transient_store_bytes32(key: *const u8, value: *const u8);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl TransientStorage for stylus_sdk::host::VM {
+    fn transient_load_bytes32(&self, key: U256) -> B256 {
+        let key = B256::from(key);
+        let mut value = B256::ZERO;
+        // SAFETY: both pointers are to 32 valid bytes.
+        unsafe { transient_hooks::transient_load_bytes32(key.as_ptr(), value.as_mut_ptr()) };
+        value
+    }
+
+    fn transient_store_bytes32(&self, key: U256, value: B256) {
+        let key = B256::from(key);
+        // SAFETY: both pointers are to 32 valid bytes.
+        unsafe { transient_hooks::transient_store_bytes32(key.as_ptr(), value.as_ptr()) };
+    }
+}
+
 alloy_sol_types::sol! {
     /// The token contract's side door for the engine contract: the engine's
     /// calls read and write token slots (balances, supply, vote checkpoints)
@@ -86,6 +125,9 @@ alloy_sol_types::sol! {
         function engineLoad(uint256 slot) external view returns (uint256);
         /// Writes token slots, then emits logs (`topics[i]`, `data[i]`) from the token.
         function engineCommit(uint256[] calldata slots, uint256[] calldata values, bytes32[][] calldata topics, bytes[] calldata data) external;
+        /// Writes one slot of the token's transient storage: the engine's
+        /// reentrancy guard, set in the token too while the engine calls another contract.
+        function engineTransientStore(uint256 slot, uint256 value) external;
     }
 
     /// The engine contract's one-time initialisation: writes the state
@@ -158,7 +200,7 @@ fn is_genesis(calldata: &[u8]) -> bool {
 /// through the token contract's [`IDmlTokenBridge`]. Too large to deploy as
 /// one Stylus program, it is the whole engine for native hosts such as
 /// stylus-sdk's `TestVM`.
-pub fn engine_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+pub fn engine_entry<H: Host + TransientStorage + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     if is_genesis(calldata) {
         return genesis_entry(host, calldata);
     }
@@ -168,14 +210,14 @@ pub fn engine_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
 /// One call to an engine facet program: the engine functions of the facets
 /// in `FACETS` (a [`facet`] mask), running on the engine's storage: the
 /// router delegate-calls it, so the host's contract address is the engine's.
-pub fn facet_entry<const FACETS: u8, H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+pub fn facet_entry<const FACETS: u8, H: Host + TransientStorage + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     check_address(host, CONTRACTS.engine)?;
     run_engine::<FACETS, true, H>(host, calldata)
 }
 
 /// One call to the genesis program, which the router delegate-calls for
 /// [`IDmlStylusGenesis`] and nothing else: it runs on the engine's storage.
-pub fn genesis_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+pub fn genesis_entry<H: Host + TransientStorage + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     check_address(host, CONTRACTS.engine)?;
     if !is_genesis(calldata) {
         return Err(revert_data("dml-stylus: the genesis program runs only dmlGenesis"));
@@ -186,7 +228,10 @@ pub fn genesis_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
 /// Runs one call to the engine (`ENGINE`) or the token on the host's
 /// storage: the return data, or the revert data of the engine's failure or of
 /// a failed bridge call; logs are emitted only after the call has succeeded.
-fn run_engine<const FACETS: u8, const ENGINE: bool, H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+fn run_engine<const FACETS: u8, const ENGINE: bool, H: Host + TransientStorage + ?Sized>(
+    host: &H,
+    calldata: &[u8],
+) -> ArbResult {
     let context = call_context(host);
     let own = if ENGINE { Contract::Engine } else { Contract::Token };
     let mut storage = HostStorage::<H, ENGINE>::new(host);
@@ -255,7 +300,7 @@ pub fn router_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
 
 /// One call to the token contract: the ERC-20 ABI, plus [`IDmlTokenBridge`]
 /// for the engine contract.
-pub fn token_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+pub fn token_entry<H: Host + TransientStorage + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     check_address(host, CONTRACTS.token)?;
     match selector(calldata) {
         Some(IDmlTokenBridge::engineLoadCall::SELECTOR) => {
@@ -264,6 +309,13 @@ pub fn token_entry<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
                 .map_err(|_| revert_data("dml-stylus: invalid bridge calldata"))?;
             let value = U256::from_be_bytes(host.storage_load_bytes32(call.slot).0);
             Ok(IDmlTokenBridge::engineLoadCall::abi_encode_returns(&value))
+        }
+        Some(IDmlTokenBridge::engineTransientStoreCall::SELECTOR) => {
+            only_engine(host)?;
+            let call = IDmlTokenBridge::engineTransientStoreCall::abi_decode(calldata)
+                .map_err(|_| revert_data("dml-stylus: invalid bridge calldata"))?;
+            host.transient_store_bytes32(call.slot, B256::from(call.value));
+            Ok(Vec::new())
         }
         Some(IDmlTokenBridge::engineCommitCall::SELECTOR) => {
             only_engine(host)?;
@@ -298,7 +350,7 @@ fn revert_of(error: &CallError) -> Vec<u8> {
     error.revert_data().to_vec()
 }
 
-fn genesis<H: Host + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
+fn genesis<H: Host + TransientStorage + ?Sized>(host: &H, calldata: &[u8]) -> ArbResult {
     if host.msg_sender() != GENESIS_AUTHORITY {
         return Err(revert_data("dml-stylus: only the genesis authority may run genesis"));
     }

@@ -484,12 +484,12 @@ fn genesis_registers_models_with_their_rates() {
 #[test]
 fn the_genesis_program_runs_only_genesis() {
     let world = StylusWorld::new();
-    let vm = world.vm(Contract::Engine);
-    vm.set_sender(GENESIS_AUTHORITY);
-    let result = dml_stylus::genesis_entry(vm, &IEngine::ownerCall {}.abi_encode());
+    world.vm(Contract::Engine).set_sender(GENESIS_AUTHORITY);
+    let host = world.host(Contract::Engine);
+    let result = dml_stylus::genesis_entry(&host, &IEngine::ownerCall {}.abi_encode());
     assert_eq!(result, Err(revert_data("dml-stylus: the genesis program runs only dmlGenesis")));
     // And no facet program takes genesis: it is not an engine function.
-    let result = dml_stylus::facet_entry::<{ dml_stylus::facet::ALL }, _>(vm, &genesis_calldata(&Pair::config()));
+    let result = dml_stylus::facet_entry::<{ dml_stylus::facet::ALL }, _>(&host, &genesis_calldata(&Pair::config()));
     assert_eq!(result, Err(revert_data("unknown function selector")));
     assert!(world.slots(Contract::Engine).is_empty());
 }

@@ -7,7 +7,8 @@
 //! every vote, permit and signed-delegation function of the token
 //! (`wasm_equivalence/token_votes.rs`) and to every function of delegated
 //! stake, with the claims and contestations that credit and slash a pool
-//! (`wasm_equivalence/delegation.rs`).
+//! (`wasm_equivalence/delegation.rs`), and `donateToken`, the engine's call
+//! into an ERC-20, reentrant ones included (`wasm_equivalence/engine_calls.rs`).
 //!
 //! Needs `scripts/stylus-build.sh` to have built the wasm and the harness's
 //! Python environment, so the tests are `#[ignore]`d in the workspace run;
@@ -18,6 +19,8 @@
 
 #[path = "wasm_equivalence/delegation.rs"]
 mod delegation;
+#[path = "wasm_equivalence/engine_calls.rs"]
+mod engine_calls;
 mod equivalence;
 #[path = "../../dml-engine/tests/ops/mod.rs"]
 mod ops;

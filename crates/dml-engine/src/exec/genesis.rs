@@ -35,7 +35,7 @@ pub(crate) fn genesis<S: Storage>(storage: &mut S, config: &Genesis) -> core::re
         return Err(GenesisError::AllocationExceedsCap);
     }
 
-    let mut j = Journal::new(storage);
+    let mut j = Journal::new(storage, Contract::Engine);
     j.store(Contract::Engine, u(es::OWNER), address_to_word(config.owner));
     j.store(Contract::Engine, u(es::PAUSER), address_to_word(config.pauser));
     j.store(Contract::Engine, u(es::TREASURY), address_to_word(config.treasury));

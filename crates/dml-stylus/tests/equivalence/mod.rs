@@ -244,6 +244,14 @@ impl Harness {
         )
     }
 
+    /// An ERC-20 emulated by the harness at `address` (it runs no EVM code),
+    /// answering as the Solidity test fixture `kind` names: `standard`
+    /// (TestERC20), `false` or `nothing` (NonStandardToken), `reentrant`
+    /// (ReentrantToken).
+    pub fn deploy_erc20(&mut self, address: Address, kind: &str) {
+        self.request(json!({"op": "deploy_erc20", "address": address.to_string(), "kind": kind}));
+    }
+
     pub fn storage(&mut self, address: Address) -> BTreeMap<U256, U256> {
         let answer = self.request(json!({"op": "storage", "address": address.to_string()}));
         answer["slots"]
@@ -407,6 +415,36 @@ impl DevChain {
         (CallResult { ok: receipt.success, output, logs }, receipt.gas_used)
     }
 
+    /// Deploys `code` (creation code and constructor arguments) from dev
+    /// account `sender` in a new block at `timestamp`; the new contract's address.
+    pub fn deploy(&mut self, sender: usize, code: Vec<u8>, timestamp: u64) -> Address {
+        let signer = self.signers[sender].clone();
+        let from = signer.address();
+        self.chain.set_next_timestamp(timestamp).expect("timestamps increase");
+        let nonce = self.nonces.entry(from).or_insert(0);
+        let mut tx = TxEip1559 {
+            chain_id: self.chain.chain_id(),
+            nonce: *nonce,
+            gas_limit: TX_GAS,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 0,
+            to: alloy_primitives::TxKind::Create,
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: Bytes::from(code),
+        };
+        let address = from.create(*nonce);
+        *nonce += 1;
+        let signature = signer.sign_transaction_sync(&mut tx).expect("signs");
+        let raw = tx.into_signed(signature).encoded_2718();
+        let included = decode_signed(&raw, self.chain.chain_id()).expect("decodes");
+        self.chain.add_transaction(included).expect("the pool takes it");
+        let number = self.chain.mine(Some(timestamp)).expect("mines");
+        let block = self.chain.block(number).expect("the new block");
+        assert!(block.receipts[0].success, "the deployment succeeds");
+        address
+    }
+
     pub fn storage(&self, address: Address) -> BTreeMap<U256, U256> {
         self.chain.state().storage_of(&address).filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect()
     }
@@ -452,11 +490,16 @@ impl Pair {
 
     /// Runs one call in both worlds and returns both results (not yet compared).
     pub fn step(&mut self, sender: usize, contract: Contract, data: &[u8], seconds: u64) -> Step {
-        self.time += seconds.max(1);
         let to = match contract {
             Contract::Engine => CONTRACTS.engine,
             Contract::Token => CONTRACTS.token,
         };
+        self.step_to(sender, to, data, seconds)
+    }
+
+    /// [`Pair::step`] to any address (a contract of the test's beside the engine and token).
+    pub fn step_to(&mut self, sender: usize, to: Address, data: &[u8], seconds: u64) -> Step {
+        self.time += seconds.max(1);
         let block = self.chain.head_number() + 1;
         let from = self.chain.signers[sender].address();
         let started = std::time::Instant::now();

@@ -13,7 +13,7 @@ use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 use alloy_primitives::{Address, B256, U256};
 use dml_engine::{Contract, Log};
 use dml_primitives::DEV_CHAIN_ID;
-use dml_stylus::{engine_entry, token_entry, ArbResult, CONTRACTS};
+use dml_stylus::{engine_entry, token_entry, ArbResult, TransientStorage, CONTRACTS};
 use stylus_sdk::{
     stylus_core::{
         AccountAccess, BlockAccess, CalldataAccess, ChainAccess, CryptographyAccess, Host, MemoryAccess, MessageAccess,
@@ -48,6 +48,8 @@ struct Shared {
     engine: TestVM,
     token: TestVM,
     logs: RefCell<Vec<ChainLog>>,
+    /// Both contracts' transient storage (`TestVM` has none), cleared after each transaction.
+    transient: RefCell<BTreeMap<(Address, U256), B256>>,
 }
 
 /// The engine and token contracts, each on its own `TestVM`.
@@ -70,7 +72,8 @@ impl StylusWorld {
         let token = TestVM::new();
         token.set_contract_address(CONTRACTS.token);
         token.set_chain_id(DEV_CHAIN_ID);
-        Self { shared: Rc::new(Shared { engine, token, logs: RefCell::new(Vec::new()) }) }
+        let transient = RefCell::new(BTreeMap::new());
+        Self { shared: Rc::new(Shared { engine, token, logs: RefCell::new(Vec::new()), transient }) }
     }
 
     /// The `TestVM` of one contract.
@@ -100,6 +103,7 @@ impl StylusWorld {
         let before = (self.slots(Contract::Engine), self.slots(Contract::Token));
         let first_log = self.shared.logs.borrow().len();
         let result = run(&self.shared, contract, sender, calldata);
+        self.shared.transient.borrow_mut().clear();
         let logs = self.shared.logs.borrow_mut().split_off(first_log);
         if result.is_err() {
             assert_eq!(
@@ -110,6 +114,12 @@ impl StylusWorld {
             assert!(logs.is_empty(), "a reverted call emitted logs: {logs:?}");
         }
         (result, logs)
+    }
+
+    /// A host running as one contract (its `TestVM`, with calls routed as
+    /// in [`StylusWorld::call`]), for calling an entry point directly.
+    pub fn host(&self, contract: Contract) -> impl Host + TransientStorage {
+        Routed { vm: self.vm(contract).clone(), shared: Rc::clone(&self.shared), return_data: Rc::default() }
     }
 
     /// Every non-zero slot of one contract.
@@ -202,6 +212,18 @@ impl Routed {
 }
 
 impl Host for Routed {}
+
+impl TransientStorage for Routed {
+    fn transient_load_bytes32(&self, key: U256) -> B256 {
+        let own = self.vm.contract_address();
+        self.shared.transient.borrow().get(&(own, key)).copied().unwrap_or_default()
+    }
+
+    fn transient_store_bytes32(&self, key: U256, value: B256) {
+        let own = self.vm.contract_address();
+        self.shared.transient.borrow_mut().insert((own, key), value);
+    }
+}
 
 impl CryptographyAccess for Routed {
     fn native_keccak256(&self, input: &[u8]) -> B256 {
