@@ -69,6 +69,57 @@ pub struct WorldState {
     codes: HashMap<B256, Bytes>,
     storage_roots: HashMap<Address, B256>,
     dirty: DirtySet,
+    trie: TrieCache,
+}
+
+/// What the state root is computed from, kept sorted by hashed key between
+/// blocks so that a root costs the trie hashing alone: no re-hashing of
+/// every address and slot, no sort, no re-encoding of unchanged accounts.
+#[derive(Clone, Debug, Default)]
+struct TrieCache {
+    /// `keccak(address)` of every account ever seen.
+    hashed_addresses: HashMap<Address, B256>,
+    /// Each account's RLP-encoded trie leaf, by hashed address.
+    account_leaves: BTreeMap<B256, Vec<u8>>,
+    /// Each account's non-zero slots, by hashed slot.
+    storage_leaves: HashMap<Address, BTreeMap<B256, U256>>,
+    /// Accounts whose leaf must be re-encoded (record or storage changed).
+    stale: std::collections::HashSet<Address>,
+}
+
+impl TrieCache {
+    fn hashed_address(&mut self, address: Address) -> B256 {
+        *self.hashed_addresses.entry(address).or_insert_with(|| keccak256(address))
+    }
+
+    fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
+        let key = keccak256(B256::from(slot));
+        let slots = self.storage_leaves.entry(address).or_default();
+        if value.is_zero() {
+            slots.remove(&key);
+        } else {
+            slots.insert(key, value);
+        }
+        self.stale.insert(address);
+    }
+}
+
+/// The root of a trie over leaves already sorted by their hashed keys.
+fn sorted_root<'a, V: 'a>(leaves: impl Iterator<Item = (&'a B256, V)>, encode: impl Fn(V, &mut Vec<u8>)) -> B256 {
+    let mut builder = alloy_trie::HashBuilder::default();
+    let mut value = Vec::new();
+    let mut any = false;
+    for (key, leaf) in leaves {
+        value.clear();
+        encode(leaf, &mut value);
+        builder.add_leaf(alloy_trie::Nibbles::unpack(key), &value);
+        any = true;
+    }
+    if any {
+        builder.root()
+    } else {
+        EMPTY_ROOT_HASH
+    }
 }
 
 impl WorldState {
@@ -133,6 +184,7 @@ impl WorldState {
         if old != record {
             diff.accounts.entry(address).or_insert(old);
             self.dirty.accounts.insert(address);
+            self.trie.stale.insert(address);
         }
     }
 
@@ -147,6 +199,7 @@ impl WorldState {
             diff.storage.entry(address).or_default().entry(slot).or_insert(old);
             self.dirty.storage.entry(address).or_default().insert(slot);
             self.storage_roots.remove(&address);
+            self.trie.set_slot(address, slot, value);
         }
     }
 
@@ -215,12 +268,15 @@ impl WorldState {
     /// Loads an account, its storage and code as persisted (no diff, not dirty).
     pub fn load_account(&mut self, address: Address, record: AccountRecord) {
         self.accounts.insert(address, record);
+        self.trie.stale.insert(address);
     }
 
     /// Loads one persisted slot.
     pub fn load_slot(&mut self, address: Address, slot: U256, value: U256) {
         if !value.is_zero() {
             self.storage.entry(address).or_default().insert(slot, value);
+            self.storage_roots.remove(&address);
+            self.trie.set_slot(address, slot, value);
         }
     }
 
@@ -231,30 +287,39 @@ impl WorldState {
 
     /// The Merkle-Patricia root of the state, as in an Ethereum block header.
     pub fn state_root(&mut self) -> B256 {
-        let addresses: Vec<Address> = self.accounts.keys().copied().collect();
-        for address in &addresses {
-            if !self.storage_roots.contains_key(address) {
-                let root = match self.storage.get(address) {
-                    Some(slots) if !slots.is_empty() => alloy_trie::root::storage_root_unhashed(
-                        slots.iter().map(|(slot, value)| (B256::from(*slot), *value)),
-                    ),
-                    _ => EMPTY_ROOT_HASH,
-                };
-                self.storage_roots.insert(*address, root);
-            }
-        }
-        alloy_trie::root::state_root_unhashed(self.accounts.iter().map(|(address, record)| {
+        // Re-encode only the accounts changed since the last root.
+        let stale: Vec<Address> = self.trie.stale.drain().collect();
+        for address in stale {
+            let hashed = self.trie.hashed_address(address);
+            let Some(record) = self.accounts.get(&address) else {
+                self.trie.account_leaves.remove(&hashed);
+                continue;
+            };
+            let storage_root = match self.storage_roots.get(&address) {
+                Some(root) => *root,
+                None => {
+                    let root = match self.trie.storage_leaves.get(&address) {
+                        Some(slots) => {
+                            sorted_root(slots.iter(), |value: &U256, out| alloy_rlp::Encodable::encode(value, out))
+                        }
+                        None => EMPTY_ROOT_HASH,
+                    };
+                    self.storage_roots.insert(address, root);
+                    root
+                }
+            };
             // `..Default::default()` fills alloy-trie's optional `account-ext` field when enabled.
             #[allow(clippy::needless_update)]
             let account = alloy_trie::TrieAccount {
                 nonce: record.nonce,
                 balance: record.balance,
                 code_hash: record.code_hash,
-                storage_root: self.storage_roots.get(address).copied().unwrap_or(EMPTY_ROOT_HASH),
+                storage_root,
                 ..Default::default()
             };
-            (*address, account)
-        }))
+            self.trie.account_leaves.insert(hashed, alloy_rlp::encode(account));
+        }
+        sorted_root(self.trie.account_leaves.iter(), |leaf: &Vec<u8>, out| out.extend_from_slice(leaf))
     }
 }
 
@@ -374,5 +439,69 @@ mod tests {
     #[test]
     fn empty_state_has_the_empty_trie_root() {
         assert_eq!(WorldState::new().state_root(), EMPTY_ROOT_HASH);
+    }
+
+    /// The root computed from scratch, as alloy-trie does for a whole state.
+    fn reference_root(state: &WorldState) -> B256 {
+        alloy_trie::root::state_root_unhashed(state.accounts.iter().map(|(address, record)| {
+            let storage_root = match state.storage.get(address) {
+                Some(slots) if !slots.is_empty() => alloy_trie::root::storage_root_unhashed(
+                    slots.iter().map(|(slot, value)| (B256::from(*slot), *value)),
+                ),
+                _ => EMPTY_ROOT_HASH,
+            };
+            #[allow(clippy::needless_update)]
+            let account = alloy_trie::TrieAccount {
+                nonce: record.nonce,
+                balance: record.balance,
+                code_hash: record.code_hash,
+                storage_root,
+                ..Default::default()
+            };
+            (*address, account)
+        }))
+    }
+
+    #[test]
+    fn the_cached_root_equals_a_root_from_scratch_after_every_change() {
+        // A deterministic walk over creations, updates, slot writes and
+        // deletions, undone at the end, with the root checked at each step.
+        let mut state = WorldState::new();
+        let mut diffs = Vec::new();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for step in 0..400 {
+            let mut diff = StateDiff::default();
+            let address = Address::with_last_byte((next() % 24) as u8);
+            match next() % 5 {
+                0 => state.set_account(address, None, &mut diff),
+                1 | 2 => {
+                    let record = AccountRecord {
+                        balance: U256::from(next() % 1000),
+                        nonce: next() % 3,
+                        code_hash: KECCAK_EMPTY,
+                    };
+                    state.set_account(address, (!record.is_empty()).then_some(record), &mut diff);
+                }
+                _ => {
+                    let value = if next() % 3 == 0 { U256::ZERO } else { U256::from(next()) };
+                    state.set_storage(address, U256::from(next() % 16), value, &mut diff);
+                }
+            }
+            if step % 3 == 0 {
+                assert_eq!(state.state_root(), reference_root(&state), "step {step}");
+            }
+            diffs.push(diff);
+        }
+        for diff in diffs.iter().rev() {
+            state.undo(diff);
+        }
+        assert_eq!(state.state_root(), EMPTY_ROOT_HASH);
+        assert_eq!(reference_root(&state), EMPTY_ROOT_HASH);
     }
 }
