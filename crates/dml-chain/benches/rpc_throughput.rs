@@ -1,533 +1,455 @@
-//! End-to-end throughput of the dev chain over JSON-RPC, against hardhat's
-//! node as the reference when it is installed (`benches/hardhat`, see
-//! `benches/hardhat/README.md`).
+//! End-to-end throughput of the dev chain over JSON-RPC, against anvil and
+//! hardhat's node measured in the same run with the same client.
 //!
-//! `cargo bench -p dml-chain --bench rpc_throughput` prints one table:
-//! signed transactions per second (sequential and from many senders at once,
-//! over HTTP and WebSocket), full task lifecycles per second, and p50/p99
-//! latency from `eth_sendRawTransaction` to the receipt. Transactions are
-//! signed before the clock starts, so the figures are the node's.
+//! `cargo bench -p dml-chain --bench rpc_throughput` starts each node in turn
+//! as its own process — anvil (npm `@foundry-rs/anvil-linux-amd64`, pinned in
+//! `benches/clients`), hardhat's node (`benches/hardhat`), `dml-chain` in
+//! memory and `dml-chain --data-dir` (every block one fsynced redb commit) —
+//! and points one load generator at it: `benches/clients/load.mjs`, a single
+//! viem client (Node.js, viem's http transport over keep-alive `node:http`
+//! connections). It signs every transaction it can before the clock starts,
+//! sends each with viem's `sendRawTransaction`, then asks for the receipt at
+//! once with `eth_getTransactionReceipt` and again every 1 ms until it is
+//! there: the same flow for every node. Workloads:
+//!
+//! - ETH transfers from one sender, each sent once the last one's receipt is in;
+//! - ETH transfers from [`SENDERS`] senders at once, one each;
+//! - the same two with a Solidity ERC-20 (`benches/clients/BenchToken.sol`)
+//!   deployed on each node;
+//! - engine task lifecycles (submitTask, signalCommitment, submitSolution,
+//!   claimSolution), on the dev chain only: the engine exists only there.
+//!
+//! It prints one table (transactions per second and p50/p99 from send to
+//! receipt, per node and workload, with the dev chain's ratio to the faster
+//! reference) and the RPC calls each transaction took (2 when the receipt is
+//! there when `eth_sendRawTransaction` returns). The npm packages are
+//! installed with `npm ci` when missing (npm's cache in `$DML_CACHE/npm`);
+//! without anvil or hardhat the table has our columns only, and says so.
+//!
+//! Environment: `DML_BENCH_NODES` (comma-separated subset of
+//! `anvil,hardhat,dml,dml-disk`), `DML_BENCH_SEQUENTIAL`, `DML_BENCH_SENDERS`,
+//! `DML_BENCH_WAIT` (`poll`, or `viem` for viem's `waitForTransactionReceipt`),
+//! `DML_BENCH_POLL_MS`, `DML_BENCH_CONC_POLL_MS`, `DML_BENCH_SOCKETS` (most
+//! connections the client opens; default one per request in flight),
+//! `DML_BENCH_NO_TOKEN=1`,
+//! `DML_BENCH_NO_INSTALL=1`, `DML_BENCH_DML_BIN` (another `dml-chain` build to
+//! measure, e.g. one from another branch).
 
 use std::{
-    path::PathBuf,
+    collections::BTreeMap,
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{hex, U256};
 use alloy_signer_local::PrivateKeySigner;
 use dml_chain::config::Allocation;
-use dml_primitives::{IEngine, SolCall, ONE_DML};
-use futures_util::{SinkExt, StreamExt};
+use dml_primitives::ONE_DML;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
-const SEQUENTIAL: usize = 300;
+/// Sequential transfers per workload (after a warm-up of [`WARMUP`]).
+const SEQUENTIAL: usize = 500;
+/// Unmeasured sequential transfers first (JIT, connections, caches).
+const WARMUP: usize = 100;
+/// Senders of the concurrent workloads, one transaction each.
 const SENDERS: usize = 1000;
+/// Workers of the lifecycle workload, all at once.
 const LIFECYCLE_WORKERS: usize = 50;
+/// Lifecycles per worker.
+const ROUNDS: usize = 4;
+/// Milliseconds between receipt polls of one transaction while many wait at once.
+const CONCURRENT_POLL_MS: usize = 1;
 
 fn eth(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))
 }
 
-fn sign_transfer(signer: &PrivateKeySigner, nonce: u64, max_fee: u128) -> Bytes {
-    sign(signer, nonce, Address::repeat_byte(0xee), U256::from(1), Bytes::new(), 21_000, max_fee)
+fn key_hex(signer: &PrivateKeySigner) -> String {
+    format!("0x{}", hex::encode(signer.to_bytes()))
 }
 
-fn sign(
-    signer: &PrivateKeySigner,
-    nonce: u64,
-    to: Address,
-    value: U256,
-    input: Bytes,
-    gas: u64,
-    max_fee: u128,
-) -> Bytes {
-    use alloy_consensus::{SignableTransaction, TxEip1559};
-    use alloy_eips::eip2718::Encodable2718;
-    use alloy_network::TxSignerSync;
-    let mut tx = TxEip1559 {
-        chain_id: 31337,
-        nonce,
-        gas_limit: gas,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: to.into(),
-        value,
-        access_list: Default::default(),
-        input,
-    };
-    let signature = signer.sign_transaction_sync(&mut tx).expect("signs");
-    tx.into_signed(signature).encoded_2718().into()
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-#[derive(Clone)]
-struct Http {
-    url: String,
-    client: reqwest::Client,
+fn bench_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches")
 }
 
-impl Http {
-    async fn call(&self, method: &str, params: Value) -> Value {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-        let response = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("node answers");
-        let value: Value = response.json().await.expect("json");
-        if let Some(error) = value.get("error") {
-            panic!("{method}: {error}");
+/// Runs `npm ci` in `dir` unless its `node_modules` matches the lockfile.
+fn npm_install(dir: &Path) -> Result<(), String> {
+    let stamp = dir.join("node_modules/.installed-lock");
+    let lock = std::fs::read(dir.join("package-lock.json")).map_err(|e| format!("no package-lock.json: {e}"))?;
+    if std::fs::read(&stamp).is_ok_and(|installed| installed == lock) {
+        return Ok(());
+    }
+    if std::env::var_os("DML_BENCH_NO_INSTALL").is_some() {
+        return Err("not installed (DML_BENCH_NO_INSTALL is set)".into());
+    }
+    let cache = std::env::var_os("npm_config_cache").map(PathBuf::from).unwrap_or_else(|| {
+        let dml_cache = std::env::var_os("DML_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into())).join(".cache/dml")
+        });
+        dml_cache.join("npm")
+    });
+    eprintln!("rpc_throughput: npm ci in {}", dir.display());
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--prefer-offline"])
+        .env("npm_config_cache", cache)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run npm: {e}"))?;
+    if !status.success() {
+        return Err(format!("npm ci failed ({status})"));
+    }
+    std::fs::write(&stamp, lock).map_err(|e| e.to_string())
+}
+
+/// One JSON-RPC call over a fresh HTTP/1.1 connection (start-up checks only).
+fn rpc(url: &str, method: &str, params: Value) -> Option<Value> {
+    let address = url.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    // Not every server closes after `Connection: close`: read until the body is
+    // one whole JSON object (chunked or not).
+    let mut response = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer).ok()?;
+        if read == 0 {
+            return None;
         }
-        value["result"].clone()
-    }
-
-    async fn send_and_wait(&self, tx: &Bytes) -> Duration {
-        self.send_and_receipt(tx).await.0
-    }
-
-    async fn send_and_receipt(&self, tx: &Bytes) -> (Duration, Value) {
-        let start = Instant::now();
-        let hash = self.call("eth_sendRawTransaction", json!([tx])).await;
-        loop {
-            let receipt = self.call("eth_getTransactionReceipt", json!([hash])).await;
-            if !receipt.is_null() {
-                return (start.elapsed(), receipt);
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-}
-
-#[derive(Default)]
-struct Row {
-    tx_per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-fn percentile(latencies: &mut [Duration], p: f64) -> f64 {
-    latencies.sort_unstable();
-    let index = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-    latencies[index].as_secs_f64() * 1000.0
-}
-
-async fn sequential(http: &Http, signer: &PrivateKeySigner, max_fee: u128) -> Row {
-    let nonce =
-        u64::try_from(u128_of(&http.call("eth_getTransactionCount", json!([signer.address(), "pending"])).await))
-            .unwrap();
-    let txs: Vec<Bytes> = (0..SEQUENTIAL as u64).map(|i| sign_transfer(signer, nonce + i, max_fee)).collect();
-    let start = Instant::now();
-    let mut latencies = Vec::new();
-    for tx in &txs {
-        latencies.push(http.send_and_wait(tx).await);
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    Row {
-        tx_per_second: SEQUENTIAL as f64 / elapsed,
-        p50_ms: percentile(&mut latencies, 0.5),
-        p99_ms: percentile(&mut latencies, 0.99),
-    }
-}
-
-async fn concurrent_http(http: &Http, senders: &[PrivateKeySigner], max_fee: u128) -> Row {
-    let mut txs = Vec::new();
-    for signer in senders {
-        let nonce = u128_of(&http.call("eth_getTransactionCount", json!([signer.address(), "pending"])).await) as u64;
-        txs.push(sign_transfer(signer, nonce, max_fee));
-    }
-    let start = Instant::now();
-    let tasks: Vec<_> = txs
-        .into_iter()
-        .map(|tx| {
-            let http = http.clone();
-            tokio::spawn(async move { http.send_and_wait(&tx).await })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.push(task.await.unwrap());
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    Row {
-        tx_per_second: senders.len() as f64 / elapsed,
-        p50_ms: percentile(&mut latencies, 0.5),
-        p99_ms: percentile(&mut latencies, 0.99),
-    }
-}
-
-/// All sends pipelined on one WebSocket; receipts awaited through a
-/// `newHeads` subscription on the same connection.
-async fn concurrent_ws(http: &Http, ws_url: &str, senders: &[PrivateKeySigner], max_fee: u128) -> Row {
-    let mut txs = Vec::new();
-    for signer in senders {
-        let nonce = u128_of(&http.call("eth_getTransactionCount", json!([signer.address(), "pending"])).await) as u64;
-        txs.push(sign_transfer(signer, nonce, max_fee));
-    }
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.expect("ws connects");
-    let start = Instant::now();
-    let mut sent_at = Vec::with_capacity(txs.len());
-    for (id, tx) in txs.iter().enumerate() {
-        let request = json!({ "jsonrpc": "2.0", "id": id, "method": "eth_sendRawTransaction", "params": [tx] });
-        sent_at.push(Instant::now());
-        socket.send(Message::Text(request.to_string().into())).await.unwrap();
-    }
-    let mut hashes = vec![String::new(); txs.len()];
-    let mut answered = 0;
-    while answered < txs.len() {
-        let Some(Ok(Message::Text(text))) = socket.next().await else { continue };
-        let value: Value = serde_json::from_str(&text).unwrap();
-        if let (Some(id), Some(hash)) = (value["id"].as_u64(), value["result"].as_str()) {
-            hashes[id as usize] = hash.to_string();
-            answered += 1;
-        } else if value.get("error").is_some() {
-            panic!("ws send failed: {value}");
+        response.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&response);
+        let Some((_, body)) = text.split_once("\r\n\r\n") else { continue };
+        let (Some(start), Some(end)) = (body.find('{'), body.rfind('}')) else { continue };
+        if let Ok(value) = serde_json::from_str::<Value>(&body[start..=end]) {
+            return value.get("result").cloned();
         }
     }
-    // Receipts, batched over the same socket until every one is in.
-    let mut latencies = vec![Duration::ZERO; txs.len()];
-    let mut remaining: Vec<usize> = (0..txs.len()).collect();
-    while !remaining.is_empty() {
-        let batch: Vec<Value> = remaining
-            .iter()
-            .map(
-                |&i| json!({ "jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [hashes[i]] }),
-            )
-            .collect();
-        socket.send(Message::Text(Value::Array(batch).to_string().into())).await.unwrap();
-        let answers = loop {
-            if let Some(Ok(Message::Text(text))) = socket.next().await {
-                let value: Value = serde_json::from_str(&text).unwrap();
-                if value.is_array() {
-                    break value;
-                }
-            }
-        };
-        let mut still = Vec::new();
-        for answer in answers.as_array().unwrap() {
-            let id = answer["id"].as_u64().unwrap() as usize;
-            if answer["result"].is_null() {
-                still.push(id);
-            } else {
-                latencies[id] = sent_at[id].elapsed();
-            }
-        }
-        remaining = still;
-        if !remaining.is_empty() {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    Row {
-        tx_per_second: txs.len() as f64 / elapsed,
-        p50_ms: percentile(&mut latencies, 0.5),
-        p99_ms: percentile(&mut latencies, 0.99),
-    }
 }
 
-fn u128_of(value: &Value) -> u128 {
-    u128::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// Full task lifecycles (submitTask, signalCommitment, submitSolution in a
-/// later block, then claimSolution once the clock has moved past the
-/// solution's second), `LIFECYCLE_WORKERS` running at once.
-async fn lifecycles(
-    http: &Http,
-    workers: &[PrivateKeySigner],
-    engine: Address,
-    model: alloy_primitives::B256,
-    rounds: usize,
-) -> Row {
-    let start = Instant::now();
-    let tasks: Vec<_> = workers
-        .iter()
-        .cloned()
-        .map(|worker| {
-            let http = http.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut solved = Vec::new();
-                let mut nonce =
-                    u128_of(&http.call("eth_getTransactionCount", json!([worker.address(), "pending"])).await) as u64;
-                for round in 0..rounds {
-                    let submit = IEngine::submitTaskCall {
-                        version_: 0,
-                        owner_: worker.address(),
-                        model_: model,
-                        fee_: U256::ZERO,
-                        input_: Bytes::from(format!("{{\"prompt\":\"{round}\"}}").into_bytes()),
-                    };
-                    let fee = 100_000_000_000u128;
-                    let tx = sign(&worker, nonce, engine, U256::ZERO, submit.abi_encode().into(), 1_000_000, fee);
-                    let hash = http.call("eth_sendRawTransaction", json!([tx])).await;
-                    nonce += 1;
-                    let receipt = loop {
-                        let receipt = http.call("eth_getTransactionReceipt", json!([hash])).await;
-                        if !receipt.is_null() {
-                            break receipt;
-                        }
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    };
-                    let task: alloy_primitives::B256 = receipt["logs"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .find(|log| log["address"].as_str().unwrap().eq_ignore_ascii_case(&engine.to_string()))
-                        .map(|log| log["topics"][1].as_str().unwrap().parse().unwrap())
-                        .expect("TaskSubmitted");
-                    let mut cid = vec![0x12, 0x20];
-                    cid.extend_from_slice(&task[..]);
-                    let cid = Bytes::from(cid);
-                    let commitment = alloy_primitives::keccak256(dml_primitives::SolValue::abi_encode_params(&(
-                        worker.address(),
-                        task,
-                        cid.clone(),
-                    )));
-                    let calls: [Vec<u8>; 2] = [
-                        IEngine::signalCommitmentCall { commitment_: commitment }.abi_encode(),
-                        IEngine::submitSolutionCall { taskid_: task, cid_: cid.clone() }.abi_encode(),
-                    ];
-                    for call in calls {
-                        let tx = sign(&worker, nonce, engine, U256::ZERO, call.into(), 1_000_000, fee);
-                        nonce += 1;
-                        let (latency, receipt) = http.send_and_receipt(&tx).await;
-                        assert_eq!(receipt["status"], "0x1", "lifecycle step failed: {}", receipt["revertReason"]);
-                        latencies.push(latency);
-                    }
-                    solved.push(task);
-                }
-                (worker, nonce, solved, latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut to_claim = Vec::new();
-    for task in tasks {
-        let (worker, nonce, solved, worker_latencies) = task.await.unwrap();
-        latencies.extend(worker_latencies);
-        to_claim.push((worker, nonce, solved));
-    }
-    // The claim window (0 s here) needs a later timestamp than the solution's.
-    http.call("evm_increaseTime", json!([1])).await;
-    let claims: Vec<_> = to_claim
-        .into_iter()
-        .map(|(worker, mut nonce, solved)| {
-            let http = http.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                for task in solved {
-                    let call = IEngine::claimSolutionCall { taskid_: task }.abi_encode();
-                    let tx = sign(&worker, nonce, engine, U256::ZERO, call.into(), 1_000_000, 100_000_000_000);
-                    nonce += 1;
-                    let (latency, receipt) = http.send_and_receipt(&tx).await;
-                    assert_eq!(receipt["status"], "0x1", "claim failed: {}", receipt["revertReason"]);
-                    latencies.push(latency);
-                }
-                latencies
-            })
-        })
-        .collect();
-    for claim in claims {
-        latencies.extend(claim.await.unwrap());
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    Row {
-        tx_per_second: (workers.len() * rounds) as f64 / elapsed,
-        p50_ms: percentile(&mut latencies, 0.5),
-        p99_ms: percentile(&mut latencies, 0.99),
-    }
-}
-
-async fn check_lifecycles_succeeded(http: &Http, workers: &[PrivateKeySigner], engine: Address, expected: usize) {
-    // Every claim paid out: the SolutionClaimed logs count the lifecycles.
-    let topic = <IEngine::SolutionClaimed as dml_primitives::SolEvent>::SIGNATURE_HASH;
-    let logs = http.call("eth_getLogs", json!([{ "address": engine, "topics": [topic], "fromBlock": "0x0" }])).await;
-    let claimed = logs.as_array().unwrap().len();
-    assert_eq!(claimed, expected, "every lifecycle ended in a claim ({} workers)", workers.len());
-}
-
-struct Hardhat {
+/// A node under test; killed when dropped.
+struct Node {
     child: Child,
     url: String,
 }
 
-impl Drop for Hardhat {
+impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn hardhat_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/hardhat")
+fn wait_until_serving(mut node: Node, name: &str) -> Result<Node, String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if rpc(&node.url, "eth_chainId", json!([])).is_some() {
+            return Ok(node);
+        }
+        if let Ok(Some(status)) = node.child.try_wait() {
+            return Err(format!("{name} exited at start-up ({status})"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("{name} did not answer within 120 s"))
 }
 
-/// Starts `hardhat node` with the same funded senders, if hardhat is installed.
-async fn start_hardhat(senders: &[PrivateKeySigner], sequential: &PrivateKeySigner) -> Option<Hardhat> {
-    let dir = hardhat_dir();
-    if !dir.join("node_modules/hardhat").is_dir() {
-        return None;
+fn start_anvil(clients: &Path) -> Result<Node, String> {
+    let anvil = clients.join("node_modules/.bin/anvil");
+    if !anvil.exists() {
+        return Err("not installed (npm's @foundry-rs/anvil-linux-amd64 is for Linux x64 only)".into());
     }
-    let mut accounts: Vec<Value> = senders
-        .iter()
-        .map(|s| json!({ "privateKey": format!("0x{}", alloy_primitives::hex::encode(s.to_bytes())), "balance": eth(100).to_string() }))
-        .collect();
-    accounts.push(json!({ "privateKey": format!("0x{}", alloy_primitives::hex::encode(sequential.to_bytes())), "balance": eth(10_000).to_string() }));
-    let config = format!(
-        "module.exports = {{ solidity: \"0.8.24\", networks: {{ hardhat: {{ chainId: 31337, accounts: {} }} }} }};\n",
-        Value::Array(accounts)
-    );
-    std::fs::write(dir.join("hardhat.config.cjs"), config).ok()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = Command::new(dir.join("node_modules/.bin/hardhat"))
-        .args(["--config", "hardhat.config.cjs", "node", "--port", &port.to_string()])
-        .current_dir(&dir)
+    let port = free_port();
+    let child = Command::new(anvil)
+        .args(["--port", &port.to_string(), "--silent"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
-    let hardhat = Hardhat { child, url: format!("http://127.0.0.1:{port}") };
-    let http = Http { url: hardhat.url.clone(), client: reqwest::Client::new() };
-    for _ in 0..600 {
-        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": [] }).to_string();
-        if let Ok(response) =
-            http.client.post(&http.url).header("content-type", "application/json").body(body).send().await
-        {
-            if response.status().is_success() {
-                return Some(hardhat);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
+        .map_err(|e| format!("cannot start anvil: {e}"))?;
+    wait_until_serving(Node { child, url: format!("http://127.0.0.1:{port}") }, "anvil")
 }
 
-fn print_row(name: &str, ours: &Row, reference: Option<&Row>) {
-    match reference {
-        Some(reference) => println!(
-            "| {name:<44} | {:>9.0} | {:>7.2} | {:>7.2} | {:>9.0} | {:>7.2} | {:>6.1}x |",
-            ours.tx_per_second,
-            ours.p50_ms,
-            ours.p99_ms,
-            reference.tx_per_second,
-            reference.p50_ms,
-            ours.tx_per_second / reference.tx_per_second
-        ),
-        None => println!(
-            "| {name:<44} | {:>9.0} | {:>7.2} | {:>7.2} | {:>9} | {:>7} | {:>7} |",
-            ours.tx_per_second, ours.p50_ms, ours.p99_ms, "-", "-", "-"
-        ),
+fn start_hardhat(dir: &Path) -> Result<Node, String> {
+    if !dir.join("node_modules/hardhat").is_dir() {
+        return Err("not installed".into());
     }
+    // The default accounts; the bench's senders are funded with hardhat_setBalance.
+    let config = "module.exports = { solidity: \"0.8.24\", networks: { hardhat: { chainId: 31337 } } };\n";
+    std::fs::write(dir.join("hardhat.config.cjs"), config).map_err(|e| e.to_string())?;
+    let port = free_port();
+    let child = Command::new(dir.join("node_modules/.bin/hardhat"))
+        .args(["--config", "hardhat.config.cjs", "node", "--port", &port.to_string()])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start hardhat: {e}"))?;
+    wait_until_serving(Node { child, url: format!("http://127.0.0.1:{port}") }, "hardhat")
 }
 
-fn bench_genesis(
-    senders: &[PrivateKeySigner],
-    workers: &[PrivateKeySigner],
-    sequential: &PrivateKeySigner,
-) -> dml_chain::GenesisConfig {
+/// Starts the `dml-chain` binary (the same node as `dml node`) on a free port.
+fn start_dml(genesis: &Path, data_dir: Option<&Path>, log: &Path) -> Result<Node, String> {
+    let binary = std::env::var_os("DML_BENCH_DML_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_dml-chain").into());
+    let mut command = Command::new(binary);
+    command.args(["--rpc-port", "0", "--json", "--genesis"]).arg(genesis);
+    if let Some(dir) = data_dir {
+        command.arg("--data-dir").arg(dir);
+    }
+    let stderr = std::fs::File::create(log).map_err(|e| e.to_string())?;
+    let mut child = command
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("cannot start dml-chain: {e}"))?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).map_err(|e| e.to_string())?;
+    let info: Value = serde_json::from_str(&line)
+        .map_err(|e| format!("dml-chain start-up line {line:?}: {e}; log: {}", log.display()))?;
+    let url = info["rpc_url"].as_str().ok_or("no rpc_url in the start-up line")?.to_string();
+    wait_until_serving(Node { child, url }, "dml-chain")
+}
+
+struct Keys {
+    sequential: PrivateKeySigner,
+    senders: Vec<PrivateKeySigner>,
+    workers: Vec<PrivateKeySigner>,
+}
+
+fn genesis(keys: &Keys) -> dml_chain::GenesisConfig {
     let mut genesis = dml_chain::GenesisConfig::default();
     genesis.engine.min_claim_solution_time = 0;
-    for signer in senders {
-        genesis.allocations.push(Allocation { address: signer.address(), wei: eth(100), dml: U256::ZERO });
+    // As much ether as the references' `*_setBalance` gives (1,000 ETH).
+    for signer in std::iter::once(&keys.sequential).chain(&keys.senders) {
+        genesis.allocations.push(Allocation { address: signer.address(), wei: eth(1000), dml: U256::ZERO });
     }
-    for signer in workers {
-        genesis.allocations.push(Allocation {
-            address: signer.address(),
-            wei: eth(100),
-            dml: U256::from(100u64) * ONE_DML,
-        });
+    for signer in &keys.workers {
+        let dml = U256::from(100u64) * ONE_DML;
+        genesis.allocations.push(Allocation { address: signer.address(), wei: eth(100), dml });
     }
-    genesis.allocations.push(Allocation { address: sequential.address(), wei: eth(10_000), dml: U256::ZERO });
     genesis
 }
 
-async fn start(genesis: dml_chain::GenesisConfig, data_dir: Option<PathBuf>) -> dml_chain::NodeHandle {
-    let config =
-        dml_chain::NodeConfig { rpc_address: "127.0.0.1:0".parse().unwrap(), data_dir, genesis, ..Default::default() };
-    dml_chain::spawn(config).await.expect("node starts")
+/// Runs the load generator against `url`; its JSON report.
+fn run_client(clients: &Path, work: &Path, name: &str, url: &str, keys: &Keys, dml: bool) -> Result<Value, String> {
+    let owner = dml_chain::chain::dev_signers(dml_chain::DEV_MNEMONIC, 1).map_err(|e| e.to_string())?.remove(0);
+    let fund = match name {
+        "anvil" => Value::from("anvil_setBalance"),
+        "hardhat" => Value::from("hardhat_setBalance"),
+        _ => Value::Null,
+    };
+    let plan = json!({
+        "node": name,
+        "url": url,
+        "fund": fund,
+        "sequential_key": key_hex(&keys.sequential),
+        "sender_keys": keys.senders.iter().map(key_hex).collect::<Vec<_>>(),
+        "sequential": env_usize("DML_BENCH_SEQUENTIAL", SEQUENTIAL),
+        "warmup": WARMUP,
+        "wait": std::env::var("DML_BENCH_WAIT").unwrap_or_else(|_| "poll".into()),
+        "polling_interval_ms": env_usize("DML_BENCH_POLL_MS", 1),
+        "concurrent_polling_interval_ms": env_usize("DML_BENCH_CONC_POLL_MS", CONCURRENT_POLL_MS),
+        "token": std::env::var_os("DML_BENCH_NO_TOKEN").is_none(),
+        "max_sockets": std::env::var("DML_BENCH_SOCKETS").ok().and_then(|v| v.parse::<u64>().ok()),
+        "lifecycles": dml.then(|| json!({
+            "owner_key": key_hex(&owner),
+            "worker_keys": keys.workers.iter().map(key_hex).collect::<Vec<_>>(),
+            "rounds": ROUNDS,
+        })),
+    });
+    let plan_path = work.join(format!("plan-{name}.json"));
+    std::fs::write(&plan_path, plan.to_string()).map_err(|e| e.to_string())?;
+    let output = Command::new("node")
+        .arg(clients.join("load.mjs"))
+        .arg(&plan_path)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("the load generator failed ({})", output.status));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().ok_or("the load generator printed nothing")?;
+    serde_json::from_str(last).map_err(|e| format!("load generator output: {e}"))
 }
 
-#[tokio::main]
-async fn main() {
-    // `cargo bench` passes `--bench`; nothing else to parse.
-    let senders: Vec<PrivateKeySigner> = (0..SENDERS).map(|_| PrivateKeySigner::random()).collect();
-    let workers: Vec<PrivateKeySigner> = (0..LIFECYCLE_WORKERS).map(|_| PrivateKeySigner::random()).collect();
-    let sequential_sender = PrivateKeySigner::random();
-    let genesis = bench_genesis(&senders, &workers, &sequential_sender);
-    let max_fee = 100_000_000_000u128;
+/// One node's figures per workload.
+type Figures = BTreeMap<String, Value>;
 
-    // In memory, like hardhat's node.
-    let node = start(genesis.clone(), None).await;
-    let http = Http { url: node.http_url(), client: reqwest::Client::new() };
-    let _warm_up = sequential(&http, &sequential_sender, max_fee).await;
-    let seq = sequential(&http, &sequential_sender, max_fee).await;
-    let conc = concurrent_http(&http, &senders, max_fee).await;
-    let ws = concurrent_ws(&http, &node.ws_url(), &senders, max_fee).await;
+fn figures(report: &Value) -> Figures {
+    report["results"]
+        .as_array()
+        .map(|rows| rows.iter().map(|row| (row["workload"].as_str().unwrap_or("?").to_string(), row.clone())).collect())
+        .unwrap_or_default()
+}
 
-    // Lifecycles: register a model, stake every worker, then run.
-    let engine = node.shared().chain().contracts().engine;
-    let owner = dml_chain::chain::dev_signers(dml_chain::DEV_MNEMONIC, 1).unwrap().remove(0);
-    let register =
-        IEngine::registerModelCall { addr_: owner.address(), fee_: U256::ZERO, template_: Bytes::from_static(b"{}") };
-    let nonce = u128_of(&http.call("eth_getTransactionCount", json!([owner.address(), "pending"])).await) as u64;
-    let tx = sign(&owner, nonce, engine, U256::ZERO, register.abi_encode().into(), 1_000_000, max_fee);
-    let hash = http.call("eth_sendRawTransaction", json!([tx])).await;
-    http.send_and_wait(&sign_transfer(&owner, nonce + 1, max_fee)).await;
-    let receipt = http.call("eth_getTransactionReceipt", json!([hash])).await;
-    let model: alloy_primitives::B256 = receipt["logs"][0]["topics"][1].as_str().unwrap().parse().unwrap();
-    for worker in &workers {
-        let deposit =
-            IEngine::validatorDepositCall { validator_: worker.address(), amount_: U256::from(10u64) * ONE_DML };
-        http.send_and_wait(&sign(worker, 0, engine, U256::ZERO, deposit.abi_encode().into(), 1_000_000, max_fee)).await;
+fn cell(row: Option<&Value>) -> String {
+    match row {
+        Some(row) => format!(
+            "{:>6.0} {:>7.2} {:>7.2}",
+            row["tx_per_s"].as_f64().unwrap_or(0.0),
+            row["p50_ms"].as_f64().unwrap_or(0.0),
+            row["p99_ms"].as_f64().unwrap_or(0.0)
+        ),
+        None => format!("{:>6} {:>7} {:>7}", "-", "-", "-"),
     }
-    let rounds = 4;
-    let lifecycle = lifecycles(&http, &workers, engine, model, rounds).await;
-    check_lifecycles_succeeded(&http, &workers, engine, workers.len() * rounds).await;
-    node.shutdown().await;
+}
 
-    // Persistent: every block one fsynced redb commit.
-    let data_dir = tempfile::tempdir().unwrap();
-    let node = start(genesis, Some(data_dir.path().to_path_buf())).await;
-    let http = Http { url: node.http_url(), client: reqwest::Client::new() };
-    let _warm_up = sequential(&http, &sequential_sender, max_fee).await;
-    let persistent_seq = sequential(&http, &sequential_sender, max_fee).await;
-    let persistent_conc = concurrent_http(&http, &senders, max_fee).await;
-    node.shutdown().await;
+fn ratio(ours: Option<&Value>, reference: Option<f64>) -> String {
+    match (ours.and_then(|row| row["tx_per_s"].as_f64()), reference) {
+        (Some(ours), Some(reference)) if reference > 0.0 => format!("{:.2}x", ours / reference),
+        _ => "-".into(),
+    }
+}
 
-    let hardhat = start_hardhat(&senders, &sequential_sender).await;
-    let (hh_seq, hh_conc) = match &hardhat {
-        Some(hardhat) => {
-            let http = Http { url: hardhat.url.clone(), client: reqwest::Client::new() };
-            let _warm_up = sequential(&http, &sequential_sender, max_fee).await;
-            (
-                Some(sequential(&http, &sequential_sender, max_fee).await),
-                Some(concurrent_http(&http, &senders, max_fee).await),
-            )
-        }
-        None => (None, None),
+fn print_table(nodes: &[(&str, Result<Figures, String>)]) {
+    let workloads = [
+        ("eth_sequential", format!("ETH transfers, sequential ({})", env_usize("DML_BENCH_SEQUENTIAL", SEQUENTIAL))),
+        ("eth_concurrent", format!("ETH transfers, {} senders at once", env_usize("DML_BENCH_SENDERS", SENDERS))),
+        ("token_sequential", "ERC-20 transfers, sequential".to_string()),
+        ("token_concurrent", "ERC-20 transfers, all senders at once".to_string()),
+        ("lifecycles", format!("task lifecycles, {LIFECYCLE_WORKERS} x {ROUNDS} (4 tx each)")),
+    ];
+    let get = |name: &str, workload: &str| {
+        nodes.iter().find(|(n, _)| *n == name).and_then(|(_, f)| f.as_ref().ok()).and_then(|f| f.get(workload)).cloned()
     };
-    drop(hardhat);
-
+    let line = |cells: &[String]| println!("| {} |", cells.join(" | "));
+    let node_columns = ["anvil", "hardhat", "dml node (memory)", "dml node (--data-dir)"];
     println!();
-    println!("dml-chain over JSON-RPC; reference: hardhat node (in memory), measured in this run");
-    println!(
-        "| {:<44} | {:>9} | {:>7} | {:>7} | {:>9} | {:>7} | {:>7} |",
-        "workload", "per sec", "p50 ms", "p99 ms", "hardhat/s", "hh p50", "ratio"
-    );
-    println!("|{}|", "-".repeat(114));
-    print_row(&format!("ETH transfers, sequential, HTTP ({SEQUENTIAL})"), &seq, hh_seq.as_ref());
-    print_row(&format!("ETH transfers, {SENDERS} senders at once, HTTP"), &conc, hh_conc.as_ref());
-    print_row(&format!("ETH transfers, {SENDERS} senders, one WebSocket"), &ws, None);
-    print_row(&format!("task lifecycles, {LIFECYCLE_WORKERS} workers x {rounds} (4 tx each)"), &lifecycle, None);
-    print_row("persistent (redb, fsync): sequential, HTTP", &persistent_seq, hh_seq.as_ref());
-    print_row(&format!("persistent (redb, fsync): {SENDERS} senders"), &persistent_conc, hh_conc.as_ref());
-    if hh_seq.is_none() {
+    println!("JSON-RPC throughput, one viem client: tx/s, p50 and p99 ms from send to receipt");
+    let mut header = vec![format!("{:<38}", "workload")];
+    header.extend(node_columns.iter().map(|name| format!("{name:^22}")));
+    header.extend(["mem/best", "disk/bst", "disk/mem"].map(|name| format!("{name:>8}")));
+    line(&header);
+    let mut units = vec![" ".repeat(38)];
+    units.extend(node_columns.iter().map(|_| format!("{:>6} {:>7} {:>7}", "tx/s", "p50", "p99")));
+    units.extend([" "; 3].map(|_| " ".repeat(8)));
+    line(&units);
+    let rule: Vec<String> = units.iter().map(|cell| "-".repeat(cell.len())).collect();
+    line(&rule);
+    for (workload, label) in &workloads {
+        let [anvil, hardhat, mem, disk] = ["anvil", "hardhat", "dml", "dml-disk"].map(|n| get(n, workload));
+        if [&anvil, &hardhat, &mem, &disk].iter().all(|row| row.is_none()) {
+            continue;
+        }
+        let best = [&anvil, &hardhat].iter().filter_map(|row| row.as_ref()?["tx_per_s"].as_f64()).reduce(f64::max);
+        let mem_rate = mem.as_ref().and_then(|row| row["tx_per_s"].as_f64());
+        let mut cells = vec![format!("{label:<38}")];
+        cells.extend([&anvil, &hardhat, &mem, &disk].map(|row| cell(row.as_ref())));
+        cells.extend(
+            [ratio(mem.as_ref(), best), ratio(disk.as_ref(), best), ratio(disk.as_ref(), mem_rate)]
+                .map(|ratio| format!("{ratio:>8}")),
+        );
+        line(&cells);
+    }
+    println!();
+    println!("RPC calls per transaction (viem's flow; a receipt not there at the first ask costs more):");
+    for (name, result) in nodes {
+        match result {
+            Ok(figures) => {
+                for (workload, row) in figures {
+                    // Set-up calls (a handful per run) round to nothing per transaction.
+                    let calls: Vec<String> = row["calls_per_tx"]
+                        .as_object()
+                        .map(|calls| {
+                            calls
+                                .iter()
+                                .filter_map(|(method, n)| Some((method, n.as_f64()?)))
+                                .filter(|(_, n)| *n >= 0.005)
+                                .map(|(method, n)| format!("{method} {n:.2}"))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let total: f64 = row["calls_per_tx"]
+                        .as_object()
+                        .map(|calls| calls.values().filter_map(Value::as_f64).sum())
+                        .unwrap_or(0.0);
+                    println!("  {name:<9} {workload:<17} {total:>5.2}: {}", calls.join(", "));
+                }
+            }
+            Err(why) => println!("  {name:<9} not measured: {why}"),
+        }
+    }
+    let missing: Vec<&str> = nodes
+        .iter()
+        .filter(|(name, result)| matches!(*name, "anvil" | "hardhat") && result.is_err())
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        println!();
         println!(
-            "(hardhat not installed: run `npm ci` in crates/dml-chain/benches/hardhat to add the reference columns)"
+            "note: no {} figures in this run, so no ratio against {}: the references install with `npm ci` in \
+             crates/dml-chain/benches/clients (anvil, Linux x64) and crates/dml-chain/benches/hardhat",
+            missing.join(" or "),
+            if missing.len() == 2 { "them" } else { "it" },
         );
     }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let bench = bench_dir();
+    let clients = bench.join("clients");
+    if Command::new("node").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
+        println!("rpc_throughput: not run: the load generator is a viem client and needs Node.js 20+ (`node`)");
+        return;
+    }
+    if let Err(why) = npm_install(&clients) {
+        println!("rpc_throughput: not run: the load generator's packages (benches/clients): {why}");
+        return;
+    }
+    let hardhat_dir = bench.join("hardhat");
+    let hardhat_installed = npm_install(&hardhat_dir);
+
+    let keys = Keys {
+        sequential: PrivateKeySigner::random(),
+        senders: (0..env_usize("DML_BENCH_SENDERS", SENDERS)).map(|_| PrivateKeySigner::random()).collect(),
+        workers: (0..LIFECYCLE_WORKERS).map(|_| PrivateKeySigner::random()).collect(),
+    };
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let genesis_path = work.path().join("genesis.json");
+    std::fs::write(&genesis_path, serde_json::to_vec(&genesis(&keys)).expect("genesis serialises")).unwrap();
+
+    let selected = std::env::var("DML_BENCH_NODES").unwrap_or_else(|_| "anvil,hardhat,dml,dml-disk".into());
+    let mut nodes: Vec<(&str, Result<Figures, String>)> = Vec::new();
+    for name in ["anvil", "hardhat", "dml", "dml-disk"] {
+        if !selected.split(',').any(|s| s.trim() == name) {
+            continue;
+        }
+        let data_dir = work.path().join("data");
+        let log = work.path().join(format!("{name}.log"));
+        let started = match name {
+            "anvil" => start_anvil(&clients),
+            "hardhat" => hardhat_installed.clone().and_then(|()| start_hardhat(&hardhat_dir)),
+            "dml" => start_dml(&genesis_path, None, &log),
+            _ => start_dml(&genesis_path, Some(&data_dir), &log),
+        };
+        let result = started.and_then(|node| {
+            eprintln!("rpc_throughput: {name} at {}", node.url);
+            let report = run_client(&clients, work.path(), name, &node.url, &keys, name.starts_with("dml"));
+            drop(node);
+            report.map(|report| figures(&report))
+        });
+        if let Err(why) = &result {
+            eprintln!("rpc_throughput: {name}: {why}");
+        }
+        nodes.push((name, result));
+    }
+    print_table(&nodes);
 }
