@@ -104,6 +104,19 @@ impl TrieCache {
     }
 }
 
+/// An account as the state trie holds it.
+fn trie_account(record: &AccountRecord, storage_root: B256) -> alloy_trie::TrieAccount {
+    // `..Default::default()` fills alloy-trie's optional `account-ext` field when enabled.
+    #[allow(clippy::needless_update)]
+    alloy_trie::TrieAccount {
+        nonce: record.nonce,
+        balance: record.balance,
+        code_hash: record.code_hash,
+        storage_root,
+        ..Default::default()
+    }
+}
+
 /// The root of a trie over leaves already sorted by their hashed keys.
 fn sorted_root<'a, V: 'a>(leaves: impl Iterator<Item = (&'a B256, V)>, encode: impl Fn(V, &mut Vec<u8>)) -> B256 {
     let mut builder = alloy_trie::HashBuilder::default();
@@ -308,16 +321,7 @@ impl WorldState {
                     root
                 }
             };
-            // `..Default::default()` fills alloy-trie's optional `account-ext` field when enabled.
-            #[allow(clippy::needless_update)]
-            let account = alloy_trie::TrieAccount {
-                nonce: record.nonce,
-                balance: record.balance,
-                code_hash: record.code_hash,
-                storage_root,
-                ..Default::default()
-            };
-            self.trie.account_leaves.insert(hashed, alloy_rlp::encode(account));
+            self.trie.account_leaves.insert(hashed, alloy_rlp::encode(trie_account(record, storage_root)));
         }
         sorted_root(self.trie.account_leaves.iter(), |leaf: &Vec<u8>, out| out.extend_from_slice(leaf))
     }
@@ -450,15 +454,7 @@ mod tests {
                 ),
                 _ => EMPTY_ROOT_HASH,
             };
-            #[allow(clippy::needless_update)]
-            let account = alloy_trie::TrieAccount {
-                nonce: record.nonce,
-                balance: record.balance,
-                code_hash: record.code_hash,
-                storage_root,
-                ..Default::default()
-            };
-            (*address, account)
+            (*address, trie_account(record, storage_root))
         }))
     }
 
