@@ -5,8 +5,8 @@
 
 use std::{
     collections::HashSet,
-    sync::{mpsc, Arc, Mutex, MutexGuard},
-    time::Duration,
+    sync::{mpsc, Arc, Condvar, Mutex, MutexGuard},
+    time::{Duration, Instant},
 };
 
 use alloy_primitives::{Address, B256};
@@ -34,9 +34,15 @@ pub struct MiningMode {
     pub interval: Option<Duration>,
 }
 
+/// Longest a sender waits for its transaction's block in automine mode
+/// before it answers with the hash alone (the client then polls).
+pub const MINED_WAIT: Duration = Duration::from_secs(2);
+
 /// State shared by the RPC handlers and the miner.
 pub struct Shared {
     chain: Mutex<Chain>,
+    /// Signalled (under the chain lock) after every mined block.
+    mined: Condvar,
     /// The chain id (fixed for the node's life).
     pub chain_id: u64,
     events: broadcast::Sender<Arc<BlockRecord>>,
@@ -67,6 +73,7 @@ impl Shared {
         Self {
             chain_id: chain.chain_id(),
             chain: Mutex::new(chain),
+            mined: Condvar::new(),
             events,
             miner: Mutex::new(miner),
             mining: Mutex::new(mining),
@@ -102,11 +109,33 @@ impl Shared {
         let _ = lock(&self.miner).send(signal);
     }
 
-    /// Tells the miner a transaction arrived, and the pending-transaction filters.
-    pub fn transaction_added(&self, hash: B256) {
+    /// Tells the miner a transaction arrived, and the pending-transaction
+    /// filters. In automine mode it then waits (at most [`MINED_WAIT`]) until
+    /// the transaction (executable: no nonce gap before it) is mined or
+    /// leaves the pool, so that its receipt
+    /// exists when the sender gets the hash, as with hardhat: a client's first
+    /// `eth_getTransactionReceipt` finds it.
+    pub fn transaction_added(&self, hash: B256, sender: Address, nonce: u64) {
         self.filters().push_pending(hash);
-        if self.mining().automine {
-            self.signal(MinerSignal::Wake);
+        if !self.mining().automine {
+            return;
+        }
+        self.signal(MinerSignal::Wake);
+        let deadline = Instant::now() + MINED_WAIT;
+        let mut chain = self.chain();
+        // A transaction behind a nonce gap waits for the gap, not for a block.
+        while chain.tx_location(&hash).is_none()
+            && chain.pooled_tx(&hash).is_some()
+            && nonce < chain.pending_nonce(&sender)
+        {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            chain = match self.mined.wait_timeout(chain, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
     }
 
@@ -146,6 +175,7 @@ impl Shared {
         for _ in 0..count {
             number = chain.mine(next)?;
             self.publish(&chain, number);
+            self.mined.notify_all();
             next = interval.map(|seconds| chain.head().header.timestamp + seconds);
         }
         Ok(number)
@@ -173,6 +203,7 @@ impl Shared {
             match chain.mine(None) {
                 Ok(number) => {
                     self.publish(&chain, number);
+                    self.mined.notify_all();
                     if chain.block(number).is_some_and(|b| b.transactions.is_empty())
                         || chain.pool_len() == pooled_before
                     {

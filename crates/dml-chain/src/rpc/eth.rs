@@ -313,17 +313,19 @@ pub fn serve(shared: &Shared, request: EthRequest) -> Result<Value, RpcError> {
     match request {
         EthRequest::SendRawTransaction(raw) => {
             let tx = decode_signed(&raw, shared.chain_id)?;
+            let (sender, nonce) = (tx.sender, alloy_consensus::Transaction::nonce(&tx.envelope));
             let hash = shared.chain().add_transaction(tx)?;
-            shared.transaction_added(hash);
+            shared.transaction_added(hash, sender, nonce);
             return Ok(Value::String(hash.to_string()));
         }
         EthRequest::SendTransaction(request) => {
-            let hash = {
+            let (hash, sender, nonce) = {
                 let mut chain = shared.chain();
                 let tx = unlocked::build(shared, &chain, *request)?;
-                chain.add_transaction(tx)?
+                let (sender, nonce) = (tx.sender, alloy_consensus::Transaction::nonce(&tx.envelope));
+                (chain.add_transaction(tx)?, sender, nonce)
             };
-            shared.transaction_added(hash);
+            shared.transaction_added(hash, sender, nonce);
             return Ok(Value::String(hash.to_string()));
         }
         EthRequest::NewFilter(filter) => {
