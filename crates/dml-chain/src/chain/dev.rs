@@ -220,6 +220,12 @@ impl Chain {
         listed
     }
 
+    /// The pooled transactions that could be mined now (no nonce gap before
+    /// them): what the `pending` block holds.
+    pub fn executable_transactions(&self) -> Vec<&IncludedTx> {
+        self.pool_contents().into_iter().filter(|(state, _)| *state == PoolState::Pending).map(|(_, tx)| tx).collect()
+    }
+
     /// Back to the genesis block: every later block, pooled transaction,
     /// snapshot, edit and clock change is dropped (and removed from disk).
     pub fn reset(&mut self) -> Result<(), ChainError> {

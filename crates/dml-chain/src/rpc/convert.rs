@@ -156,12 +156,7 @@ pub fn pending_block(chain: &crate::Chain, full: bool) -> Value {
     header.timestamp = chain.peek_next_timestamp();
     header.base_fee_per_gas = Some(chain.next_base_fee());
     header.gas_used = 0;
-    let pending: Vec<&IncludedTx> = chain
-        .pool_contents()
-        .into_iter()
-        .filter(|(state, _)| *state == crate::chain::PoolState::Pending)
-        .map(|(_, tx)| tx)
-        .collect();
+    let pending = chain.executable_transactions();
     let transactions = if full {
         BlockTransactions::Full(pending.iter().map(|tx| pending_transaction(tx)).collect())
     } else {

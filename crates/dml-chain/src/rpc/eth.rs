@@ -369,7 +369,7 @@ pub fn serve(shared: &Shared, request: EthRequest) -> Result<Value, RpcError> {
         EthRequest::BlockNumber => quantity(chain.head_number()),
         EthRequest::BlockByNumber(BlockNumberOrTag::Pending, full) => convert::pending_block(&chain, full),
         EthRequest::BlockTransactionCount(BlockId::Number(BlockNumberOrTag::Pending)) => {
-            quantity(convert::pending_block(&chain, false)["transactions"].as_array().map_or(0, Vec::len) as u64)
+            quantity(chain.executable_transactions().len() as u64)
         }
         EthRequest::BlockByNumber(tag, full) => match resolve_tag(&chain, &tag).and_then(|n| chain.block(n)) {
             Some(block) => convert::block(block, full),
