@@ -42,7 +42,7 @@ use crate::{
     liquidity::LiquidityAddresses,
     pool::{Pool, PoolError},
     precompile::{DmlPrecompiles, NATIVE_CONTRACT_STUB},
-    state::{AccountRecord, StateDiff, StateReadError, StateView, WorldState},
+    state::{AccountRecord, DirtySet, StateDiff, StateReadError, StateView, WorldState},
     store::{ChainMeta, Store},
     ChainError,
 };
@@ -472,8 +472,8 @@ impl Chain {
     /// Opens the chain: from `data_dir` when it holds one, else a new chain
     /// from `genesis` (persisted at once when `data_dir` is given).
     pub fn open(genesis: &GenesisConfig, data_dir: Option<&Path>) -> Result<Self, ChainError> {
-        let store = data_dir.map(Store::open).transpose()?;
-        let loaded = match &store {
+        let mut store = data_dir.map(Store::open).transpose()?;
+        let loaded = match &mut store {
             Some(store) => store.load()?,
             None => None,
         };
@@ -533,11 +533,31 @@ impl Chain {
         }
     }
 
+    /// Makes the last `count` blocks durable: one after the genesis through
+    /// the journal, the genesis (which the journal follows) by a commit.
     fn persist_new_blocks(&mut self, count: usize) -> Result<(), ChainError> {
         let dirty = self.state.take_dirty();
-        let Some(store) = &self.store else { return Ok(()) };
-        let new_blocks: Vec<&BlockRecord> = self.blocks[self.blocks.len() - count..].iter().collect();
-        store.commit(&self.state, &dirty, &new_blocks, None, self.meta())
+        let meta = self.meta();
+        let Some(store) = &mut self.store else { return Ok(()) };
+        let first_new = self.blocks.len() - count;
+        let from = store.first_journaled().map_or(first_new, |number| (number as usize).min(first_new));
+        let blocks: Vec<&BlockRecord> = self.blocks[from..].iter().collect();
+        if count == 1 && first_new > 0 {
+            store.append(&self.state, dirty, &blocks, meta)
+        } else {
+            store.commit(&self.state, dirty, &blocks, None, meta)
+        }
+    }
+
+    /// Writes the state changes in `dirty`, the journaled blocks still in the
+    /// chain and the removal of blocks `removed` (after a revert) into the
+    /// database in one commit.
+    pub(crate) fn commit_store(&mut self, dirty: DirtySet, removed: Option<(u64, u64)>) -> Result<(), ChainError> {
+        let meta = self.meta();
+        let Some(store) = &mut self.store else { return Ok(()) };
+        let from = store.first_journaled().map_or(self.blocks.len(), |number| (number as usize).min(self.blocks.len()));
+        let blocks: Vec<&BlockRecord> = self.blocks[from..].iter().collect();
+        store.commit(&self.state, dirty, &blocks, removed, meta)
     }
 
     fn meta(&self) -> ChainMeta {
@@ -987,10 +1007,7 @@ impl Chain {
     /// Stores the head and clock offset without a new block.
     fn persist_meta(&mut self) -> Result<(), ChainError> {
         let dirty = self.state.take_dirty();
-        match &self.store {
-            Some(store) => store.commit(&self.state, &dirty, &[], None, self.meta()),
-            None => Ok(()),
-        }
+        self.commit_store(dirty, None)
     }
 
     /// Fixes the next block's timestamp (it must not precede the head's).
@@ -1037,10 +1054,8 @@ impl Chain {
         self.time_offset = snapshot.time_offset;
         self.next_timestamp = snapshot.next_timestamp;
         let dirty = self.state.take_dirty();
-        if let Some(store) = &self.store {
-            let removed = (old_head > snapshot.head).then_some((snapshot.head + 1, old_head));
-            store.commit(&self.state, &dirty, &[], removed, self.meta())?;
-        }
+        let removed = (old_head > snapshot.head).then_some((snapshot.head + 1, old_head));
+        self.commit_store(dirty, removed)?;
         Ok(true)
     }
 

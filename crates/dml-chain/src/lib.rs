@@ -5,7 +5,8 @@
 //! talks to it unchanged over JSON-RPC on HTTP and WebSocket. It verifies
 //! signed legacy (EIP-155), EIP-2930 and EIP-1559 transactions, mines a block
 //! per transaction (or on an interval), keeps out-of-order nonces in a pool
-//! until the gap fills, and persists each block as one atomic redb commit.
+//! until the gap fills, and persists each block through a journal into redb
+//! (see [`journal`]).
 //! The engine and the token are stateful precompiles at the fixed addresses of
 //! [`dml_engine::ContractAddresses::default`], their state is their own
 //! account storage, and they charge the gas the engine reports.
@@ -34,6 +35,7 @@ pub mod config;
 mod deployer;
 pub mod filters;
 pub mod governance;
+pub mod journal;
 pub mod liquidity;
 pub mod node;
 pub mod pool;
@@ -42,6 +44,7 @@ pub mod rpc;
 pub mod shared;
 pub mod state;
 pub mod store;
+pub mod trie;
 pub mod unlocked;
 
 pub use chain::{CallFailure, Chain, TxError};

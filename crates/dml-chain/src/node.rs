@@ -92,8 +92,10 @@ pub async fn spawn(config: NodeConfig) -> Result<NodeHandle, ChainError> {
     Ok(NodeHandle { rpc_address, shared, stop_server, server, miner: Some(miner) })
 }
 
-/// Mines on each transaction (automine), on an interval, both, or only on
-/// request, as the mining mode says; re-reads the mode when told.
+/// Mines on an interval when the mining mode has one, and what is pooled
+/// when automine is switched on; re-reads the mode when told. (Under
+/// automine a transaction is mined by the thread that received it: see
+/// [`Shared::transaction_added`].)
 fn miner_loop(shared: &Shared, signals: &mpsc::Receiver<MinerSignal>) {
     let mut mode = shared.mining();
     let mut next_tick = mode.interval.map(|interval| Instant::now() + interval);
@@ -114,23 +116,6 @@ fn miner_loop(shared: &Shared, signals: &mpsc::Receiver<MinerSignal>) {
             Some(MinerSignal::Reconfigure) => {
                 mode = shared.mining();
                 next_tick = mode.interval.map(|interval| Instant::now() + interval);
-                if mode.automine {
-                    shared.mine_ready();
-                }
-            }
-            Some(MinerSignal::Wake) => {
-                // Coalesce every wake-up that queued while the last block was mined.
-                loop {
-                    match signals.try_recv() {
-                        Ok(MinerSignal::Stop) => return,
-                        Ok(MinerSignal::Reconfigure) => {
-                            mode = shared.mining();
-                            next_tick = mode.interval.map(|interval| Instant::now() + interval);
-                        }
-                        Ok(MinerSignal::Wake) => {}
-                        Err(_) => break,
-                    }
-                }
                 if mode.automine {
                     shared.mine_ready();
                 }

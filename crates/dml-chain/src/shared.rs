@@ -17,8 +17,6 @@ use crate::{block::BlockRecord, chain::Chain, filters::Filters, ChainError};
 /// What wakes the miner thread.
 #[derive(Debug)]
 pub enum MinerSignal {
-    /// A transaction arrived (matters in automine mode).
-    Wake,
     /// The mining mode changed: re-read it.
     Reconfigure,
     /// Shut down.
@@ -109,20 +107,20 @@ impl Shared {
         let _ = lock(&self.miner).send(signal);
     }
 
-    /// Tells the miner a transaction arrived, and the pending-transaction
-    /// filters. In automine mode it then waits (at most [`MINED_WAIT`]) until
-    /// the transaction (executable: no nonce gap before it) is mined or
-    /// leaves the pool, so that its receipt
-    /// exists when the sender gets the hash, as with hardhat: a client's first
-    /// `eth_getTransactionReceipt` finds it.
+    /// Tells the pending-transaction filters a transaction arrived. In
+    /// automine mode it then mines every executable pooled transaction on the
+    /// calling thread (no hop to the miner), and, if another thread is mining
+    /// the transaction's block, waits (at most [`MINED_WAIT`]) until the
+    /// transaction (executable: no nonce gap before it) is mined or leaves
+    /// the pool, so that its receipt exists when the sender gets the hash, as
+    /// with hardhat: a client's first `eth_getTransactionReceipt` finds it.
     pub fn transaction_added(&self, hash: B256, sender: Address, nonce: u64) {
         self.filters().push_pending(hash);
         if !self.mining().automine {
             return;
         }
-        self.signal(MinerSignal::Wake);
         let deadline = Instant::now() + MINED_WAIT;
-        let mut chain = self.chain();
+        let mut chain = self.mine_ready_locked(self.chain());
         // A transaction behind a nonce gap waits for the gap, not for a block.
         while chain.tx_location(&hash).is_none()
             && chain.pooled_tx(&hash).is_some()
@@ -197,7 +195,11 @@ impl Shared {
 
     /// Mines every executable pooled transaction, in as few blocks as the gas limit allows.
     pub fn mine_ready(&self) {
-        let mut chain = self.chain();
+        drop(self.mine_ready_locked(self.chain()));
+    }
+
+    /// [`Shared::mine_ready`] under a lock already taken, which it gives back.
+    fn mine_ready_locked<'a>(&self, mut chain: MutexGuard<'a, Chain>) -> MutexGuard<'a, Chain> {
         while chain.has_ready_transactions() {
             let pooled_before = chain.pool_len();
             match chain.mine(None) {
@@ -216,5 +218,6 @@ impl Shared {
                 }
             }
         }
+        chain
     }
 }

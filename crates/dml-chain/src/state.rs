@@ -16,6 +16,8 @@ use revm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::trie::Trie;
+
 /// An account's balance, nonce and code hash.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRecord {
@@ -61,28 +63,43 @@ pub struct DirtySet {
     pub codes: Vec<B256>,
 }
 
+impl DirtySet {
+    /// Adds what `other` holds.
+    pub fn merge(&mut self, other: DirtySet) {
+        self.accounts.extend(other.accounts);
+        for (address, slots) in other.storage {
+            self.storage.entry(address).or_default().extend(slots);
+        }
+        for hash in other.codes {
+            if !self.codes.contains(&hash) {
+                self.codes.push(hash);
+            }
+        }
+    }
+}
+
 /// All accounts, storage and code.
 #[derive(Clone, Debug, Default)]
 pub struct WorldState {
     accounts: HashMap<Address, AccountRecord>,
     storage: HashMap<Address, HashMap<U256, U256>>,
     codes: HashMap<B256, Bytes>,
-    storage_roots: HashMap<Address, B256>,
     dirty: DirtySet,
     trie: TrieCache,
 }
 
-/// What the state root is computed from, kept sorted by hashed key between
-/// blocks so that a root costs the trie hashing alone: no re-hashing of
-/// every address and slot, no sort, no re-encoding of unchanged accounts.
+/// What the state root is computed from: the account trie and each
+/// account's storage trie, kept between blocks with their node encodings
+/// (see [`Trie`]), so that a root costs the re-hashing of the paths that
+/// changed since the last one.
 #[derive(Clone, Debug, Default)]
 struct TrieCache {
     /// `keccak(address)` of every account ever seen.
     hashed_addresses: HashMap<Address, B256>,
     /// Each account's RLP-encoded trie leaf, by hashed address.
-    account_leaves: BTreeMap<B256, Vec<u8>>,
+    accounts: Trie,
     /// Each account's non-zero slots, by hashed slot.
-    storage_leaves: HashMap<Address, BTreeMap<B256, U256>>,
+    storage: HashMap<Address, Trie>,
     /// Accounts whose leaf must be re-encoded (record or storage changed).
     stale: std::collections::HashSet<Address>,
 }
@@ -94,11 +111,11 @@ impl TrieCache {
 
     fn set_slot(&mut self, address: Address, slot: U256, value: U256) {
         let key = keccak256(B256::from(slot));
-        let slots = self.storage_leaves.entry(address).or_default();
+        let slots = self.storage.entry(address).or_default();
         if value.is_zero() {
             slots.remove(&key);
         } else {
-            slots.insert(key, value);
+            slots.insert(&key, alloy_rlp::encode(value));
         }
         self.stale.insert(address);
     }
@@ -114,24 +131,6 @@ fn trie_account(record: &AccountRecord, storage_root: B256) -> alloy_trie::TrieA
         code_hash: record.code_hash,
         storage_root,
         ..Default::default()
-    }
-}
-
-/// The root of a trie over leaves already sorted by their hashed keys.
-fn sorted_root<'a, V: 'a>(leaves: impl Iterator<Item = (&'a B256, V)>, encode: impl Fn(V, &mut Vec<u8>)) -> B256 {
-    let mut builder = alloy_trie::HashBuilder::default();
-    let mut value = Vec::new();
-    let mut any = false;
-    for (key, leaf) in leaves {
-        value.clear();
-        encode(leaf, &mut value);
-        builder.add_leaf(alloy_trie::Nibbles::unpack(key), &value);
-        any = true;
-    }
-    if any {
-        builder.root()
-    } else {
-        EMPTY_ROOT_HASH
     }
 }
 
@@ -211,7 +210,6 @@ impl WorldState {
         if old != value {
             diff.storage.entry(address).or_default().entry(slot).or_insert(old);
             self.dirty.storage.entry(address).or_default().insert(slot);
-            self.storage_roots.remove(&address);
             self.trie.set_slot(address, slot, value);
         }
     }
@@ -288,7 +286,6 @@ impl WorldState {
     pub fn load_slot(&mut self, address: Address, slot: U256, value: U256) {
         if !value.is_zero() {
             self.storage.entry(address).or_default().insert(slot, value);
-            self.storage_roots.remove(&address);
             self.trie.set_slot(address, slot, value);
         }
     }
@@ -305,25 +302,13 @@ impl WorldState {
         for address in stale {
             let hashed = self.trie.hashed_address(address);
             let Some(record) = self.accounts.get(&address) else {
-                self.trie.account_leaves.remove(&hashed);
+                self.trie.accounts.remove(&hashed);
                 continue;
             };
-            let storage_root = match self.storage_roots.get(&address) {
-                Some(root) => *root,
-                None => {
-                    let root = match self.trie.storage_leaves.get(&address) {
-                        Some(slots) => {
-                            sorted_root(slots.iter(), |value: &U256, out| alloy_rlp::Encodable::encode(value, out))
-                        }
-                        None => EMPTY_ROOT_HASH,
-                    };
-                    self.storage_roots.insert(address, root);
-                    root
-                }
-            };
-            self.trie.account_leaves.insert(hashed, alloy_rlp::encode(trie_account(record, storage_root)));
+            let storage_root = self.trie.storage.get_mut(&address).map_or(EMPTY_ROOT_HASH, Trie::root);
+            self.trie.accounts.insert(&hashed, alloy_rlp::encode(trie_account(record, storage_root)));
         }
-        sorted_root(self.trie.account_leaves.iter(), |leaf: &Vec<u8>, out| out.extend_from_slice(leaf))
+        self.trie.accounts.root()
     }
 }
 

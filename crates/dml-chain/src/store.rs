@@ -1,7 +1,10 @@
-//! Persistence in redb: each mined block, with the accounts, slots and code it
-//! changed, is one atomic write transaction, committed (and fsynced) before
-//! the block's receipts are served. After a crash the node reopens at the last
-//! committed block.
+//! Persistence in redb, with a block journal in front: each mined block,
+//! with the accounts, slots and code it changed, is appended to the journal
+//! and fsynced before the block's receipts are served (see
+//! [`crate::journal`]); every [`crate::journal::MAX_JOURNALED_BLOCKS`] blocks, and for any
+//! change that is not a new block, everything journaled goes into the
+//! database in one atomic write transaction. After a crash the node reopens
+//! at the last block that reached the disk either way.
 
 use std::path::Path;
 
@@ -10,6 +13,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::{
     block::BlockRecord,
+    journal::Journal,
     state::{AccountRecord, DirtySet, WorldState},
     ChainError,
 };
@@ -23,6 +27,8 @@ const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const HEAD_KEY: &str = "head";
 const TIME_OFFSET_KEY: &str = "time_offset";
 const CHAIN_ID_KEY: &str = "chain_id";
+/// The epoch of the journal records that follow the database's content.
+const JOURNAL_EPOCH_KEY: &str = "journal_epoch";
 
 /// What a reopened store holds.
 pub struct LoadedChain {
@@ -47,9 +53,12 @@ pub struct ChainMeta {
     pub chain_id: u64,
 }
 
-/// The node's database file.
+/// The node's database file and its journal.
 pub struct Store {
     db: Database,
+    dir: std::path::PathBuf,
+    /// Opened by [`Store::load`].
+    journal: Option<Journal>,
 }
 
 fn storage_key(address: &Address, slot: &U256) -> [u8; 52] {
@@ -99,11 +108,68 @@ impl Store {
             txn.open_table(BLOCKS).map_err(db_error)?;
         }
         txn.commit().map_err(db_error)?;
-        Ok(Self { db })
+        Ok(Self { db, dir: dir.to_path_buf(), journal: None })
     }
 
-    /// Reads the whole chain, or `None` for a new store.
-    pub fn load(&self) -> Result<Option<LoadedChain>, ChainError> {
+    /// Reads the whole chain (the database, then the journal's blocks after
+    /// it), or `None` for a new store.
+    pub fn load(&mut self) -> Result<Option<LoadedChain>, ChainError> {
+        let loaded = self.load_database()?;
+        let epoch = self.epoch()?;
+        let head = loaded.as_ref().map(|loaded| loaded.blocks.len() as u64 - 1);
+        let (mut journal, records) = Journal::open(&self.dir, epoch, head)?;
+        let loaded = loaded.map(|mut loaded| {
+            if !records.is_empty() {
+                tracing::info!(blocks = records.len(), "replaying the block journal");
+            }
+            for record in records {
+                record.apply(&mut loaded.state);
+                loaded.time_offset = record.time_offset;
+                loaded.blocks.push(record.block);
+            }
+            journal.note_dirty(loaded.state.take_dirty());
+            loaded
+        });
+        self.journal = Some(journal);
+        Ok(loaded)
+    }
+
+    fn epoch(&self) -> Result<u64, ChainError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let meta = txn.open_table(META).map_err(db_error)?;
+        match meta.get(JOURNAL_EPOCH_KEY).map_err(db_error)? {
+            Some(value) => Ok(u64::from_be_bytes(
+                value.value().try_into().map_err(|_| ChainError::Storage("corrupt journal epoch".into()))?,
+            )),
+            None => Ok(0),
+        }
+    }
+
+    /// Number of the first block held only in the journal, if any.
+    pub fn first_journaled(&self) -> Option<u64> {
+        self.journal.as_ref().and_then(Journal::first_block)
+    }
+
+    /// Makes one new block durable: in the journal, or (when the journal is
+    /// full) with everything journaled in a database commit. `blocks`: the
+    /// blocks from [`Store::first_journaled`] (or the new one) to the new one.
+    pub fn append(
+        &mut self,
+        state: &WorldState,
+        dirty: DirtySet,
+        blocks: &[&BlockRecord],
+        meta: ChainMeta,
+    ) -> Result<(), ChainError> {
+        match &mut self.journal {
+            Some(journal) if !journal.is_full() => {
+                let block = blocks.last().ok_or_else(|| ChainError::Storage("no block to journal".into()))?;
+                journal.append(state, dirty, block, meta.time_offset)
+            }
+            _ => self.commit(state, dirty, blocks, None, meta),
+        }
+    }
+
+    fn load_database(&self) -> Result<Option<LoadedChain>, ChainError> {
         let txn = self.db.begin_read().map_err(db_error)?;
         let meta = txn.open_table(META).map_err(db_error)?;
         let Some(head) = meta.get(HEAD_KEY).map_err(db_error)? else {
@@ -159,16 +225,25 @@ impl Store {
         Ok(Some(LoadedChain { state, blocks, time_offset, chain_id }))
     }
 
-    /// Commits new blocks (and the removal of blocks above `truncate_above`,
-    /// for `evm_revert`) with the state they changed, in one transaction.
+    /// Commits new blocks (every journaled one still in the chain among
+    /// them) and the removal of blocks above `truncate_above` (for
+    /// `evm_revert`), with the state they and the journaled blocks changed,
+    /// in one transaction; then empties the journal.
     pub fn commit(
-        &self,
+        &mut self,
         state: &WorldState,
-        dirty: &DirtySet,
+        dirty: DirtySet,
         new_blocks: &[&BlockRecord],
         truncate_above: Option<(u64, u64)>,
         meta: ChainMeta,
     ) -> Result<(), ChainError> {
+        let mut all = DirtySet::default();
+        if let Some(journal) = &self.journal {
+            all.merge(journal.dirty().clone());
+        }
+        all.merge(dirty);
+        let dirty = &all;
+        let epoch = self.journal.as_ref().map_or(0, Journal::epoch) + 1;
         let txn = self.db.begin_write().map_err(db_error)?;
         {
             let mut accounts = txn.open_table(ACCOUNTS).map_err(db_error)?;
@@ -214,7 +289,12 @@ impl Store {
             table.insert(HEAD_KEY, meta.head.to_be_bytes().as_slice()).map_err(db_error)?;
             table.insert(TIME_OFFSET_KEY, meta.time_offset.to_be_bytes().as_slice()).map_err(db_error)?;
             table.insert(CHAIN_ID_KEY, meta.chain_id.to_be_bytes().as_slice()).map_err(db_error)?;
+            table.insert(JOURNAL_EPOCH_KEY, epoch.to_be_bytes().as_slice()).map_err(db_error)?;
         }
-        txn.commit().map_err(db_error)
+        txn.commit().map_err(db_error)?;
+        match &mut self.journal {
+            Some(journal) => journal.reset(epoch),
+            None => Ok(()),
+        }
     }
 }

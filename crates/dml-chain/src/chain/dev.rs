@@ -241,11 +241,8 @@ impl Chain {
         self.time_offset = 0;
         self.next_timestamp = None;
         let dirty = self.state.take_dirty();
-        if let Some(store) = &self.store {
-            let removed = (old_head > 0).then_some((1, old_head));
-            store.commit(&self.state, &dirty, &[], removed, self.meta())?;
-        }
-        Ok(())
+        let removed = (old_head > 0).then_some((1, old_head));
+        self.commit_store(dirty, removed)
     }
 }
 

@@ -83,10 +83,16 @@ async fn http(State(shared): State<Arc<Shared>>, body: Body) -> Response {
             return json_response(StatusCode::BAD_REQUEST, error_response(Value::Null, &error));
         }
     };
-    let response = tokio::task::spawn_blocking(move || handle_body(&shared, &bytes)).await.unwrap_or_else(|error| {
-        let error = RpcError::new(codes::INTERNAL_ERROR, format!("request handler panicked: {error}"));
-        Some(error_response(Value::Null, &error))
-    });
+    let response = match serde_json::from_slice::<Value>(&bytes) {
+        // A read that takes a lock for a moment is served on this thread:
+        // the hop to the blocking pool and back would cost more than it.
+        Ok(value) if is_quick(&value) => handle_value(&shared, value),
+        Ok(value) => tokio::task::spawn_blocking(move || handle_value(&shared, value)).await.unwrap_or_else(|error| {
+            let error = RpcError::new(codes::INTERNAL_ERROR, format!("request handler panicked: {error}"));
+            Some(error_response(Value::Null, &error))
+        }),
+        Err(error) => Some(parse_error(&error)),
+    };
     match response {
         Some(body) => json_response(StatusCode::OK, body),
         None => StatusCode::NO_CONTENT.into_response(),
@@ -144,17 +150,41 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyError> {
     Err(BodyError::TooLarge)
 }
 
+/// Methods whose answer is a lookup under the chain lock, with no
+/// execution, hashing or scan: cheap enough to serve on an async worker.
+const QUICK_METHODS: &[&str] = &[
+    "eth_blockNumber",
+    "eth_chainId",
+    "eth_gasPrice",
+    "eth_getBalance",
+    "eth_getCode",
+    "eth_getStorageAt",
+    "eth_getTransactionByHash",
+    "eth_getTransactionCount",
+    "eth_getTransactionReceipt",
+    "eth_maxPriorityFeePerGas",
+    "net_version",
+];
+
+/// Whether `value` is one call (not a batch) to one of [`QUICK_METHODS`].
+fn is_quick(value: &Value) -> bool {
+    value.get("method").and_then(Value::as_str).is_some_and(|method| QUICK_METHODS.contains(&method))
+}
+
+fn parse_error(error: &serde_json::Error) -> Value {
+    error_response(Value::Null, &RpcError::new(codes::PARSE_ERROR, format!("parse error: {error}")))
+}
+
 /// Parses and serves a request body (single or batch). `None`: only notifications.
 pub fn handle_body(shared: &Shared, body: &[u8]) -> Option<Value> {
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(error) => {
-            return Some(error_response(
-                Value::Null,
-                &RpcError::new(codes::PARSE_ERROR, format!("parse error: {error}")),
-            ));
-        }
-    };
+    match serde_json::from_slice(body) {
+        Ok(value) => handle_value(shared, value),
+        Err(error) => Some(parse_error(&error)),
+    }
+}
+
+/// Serves a parsed request (single or batch). `None`: only notifications.
+fn handle_value(shared: &Shared, value: Value) -> Option<Value> {
     match value {
         Value::Array(calls) if calls.is_empty() => {
             Some(error_response(Value::Null, &RpcError::new(codes::INVALID_REQUEST, "empty batch")))
