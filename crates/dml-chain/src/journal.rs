@@ -1,5 +1,5 @@
 //! The block journal: an append-only file beside the database that makes a
-//! mined block durable with one contiguous write and one `fdatasync`.
+//! mined block durable with one contiguous write (`O_DSYNC`).
 //!
 //! A redb commit rewrites a dozen B-tree pages scattered over the file, and
 //! flushing those costs several times what flushing one contiguous write does
@@ -20,6 +20,7 @@
 use std::{
     fs::{File, OpenOptions},
     io::{Read, Seek, SeekFrom, Write},
+    os::unix::fs::OpenOptionsExt,
     path::{Path, PathBuf},
 };
 
@@ -32,10 +33,12 @@ use crate::{
     ChainError,
 };
 
-/// Blocks the journal holds before the store writes them into the database.
-pub const MAX_JOURNALED_BLOCKS: usize = 512;
+/// Blocks the journal holds before the store writes them into the database
+/// (a commit of 512 blocks took 12-31 ms here: 25-60 µs a block, so the
+/// journal holds more, for fewer of them).
+pub const MAX_JOURNALED_BLOCKS: usize = 4096;
 /// Bytes the journal holds before the store writes it into the database.
-pub const MAX_JOURNAL_BYTES: u64 = 32 << 20;
+pub const MAX_JOURNAL_BYTES: u64 = 64 << 20;
 /// How far the file is grown ahead of the writes, so that most appends
 /// write into space already allocated.
 const GROWTH: u64 = 1 << 20;
@@ -115,11 +118,14 @@ impl Journal {
     /// `head: None` (a new database) replays nothing.
     pub fn open(dir: &Path, epoch: u64, head: Option<u64>) -> Result<(Self, Vec<JournalRecord>), ChainError> {
         let path = dir.join("chain.journal");
+        // O_DSYNC: each write returns once it is on disk (one write with
+        // forced unit access, where a write and an fdatasync would be two).
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_DSYNC)
             .open(&path)
             .map_err(|error| io_error(&path, "cannot open", error))?;
         let mut bytes = Vec::new();
@@ -220,8 +226,8 @@ impl Journal {
             self.file.set_len(allocated).map_err(|error| io_error(&self.path, "cannot grow", error))?;
             self.allocated = allocated;
         }
+        // The file is opened O_DSYNC: the write returns once it is durable.
         self.write_at(self.end, &framed)?;
-        self.file.sync_data().map_err(|error| io_error(&self.path, "cannot sync", error))?;
         self.end = after;
         self.records += 1;
         self.first_block.get_or_insert(block.header.number);
@@ -229,13 +235,12 @@ impl Journal {
         Ok(())
     }
 
-    /// Starts over under `epoch`, after the database took everything in:
-    /// records of the old epoch are never replayed, so the cut need not
-    /// reach the disk before the next append.
+    /// Starts over under `epoch`, after the database took everything in.
+    /// The file keeps its bytes and length: records of an older epoch are
+    /// never replayed, and overwriting blocks the file already has costs
+    /// `fdatasync` no allocation to flush.
     pub fn reset(&mut self, epoch: u64) -> Result<(), ChainError> {
-        self.file.set_len(0).map_err(|error| io_error(&self.path, "cannot empty", error))?;
         self.end = 0;
-        self.allocated = 0;
         self.epoch = epoch;
         self.first_block = None;
         self.records = 0;
