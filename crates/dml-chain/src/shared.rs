@@ -46,6 +46,10 @@ pub struct Shared {
     events: broadcast::Sender<Arc<BlockRecord>>,
     miner: Mutex<mpsc::Sender<MinerSignal>>,
     mining: Mutex<MiningMode>,
+    /// Taken by a request thread that mines under automine, so that the
+    /// transactions of threads waiting for their turn reach the pool (under
+    /// the chain lock, briefly) and go into one block with the next miner's.
+    mining_turn: Mutex<()>,
     filters: Mutex<Filters>,
     impersonated: Mutex<Impersonation>,
     /// Largest request body accepted.
@@ -75,6 +79,7 @@ impl Shared {
             events,
             miner: Mutex::new(miner),
             mining: Mutex::new(mining),
+            mining_turn: Mutex::new(()),
             filters: Mutex::new(Filters::default()),
             impersonated: Mutex::new(Impersonation::default()),
             max_request_bytes,
@@ -120,7 +125,11 @@ impl Shared {
             return;
         }
         let deadline = Instant::now() + MINED_WAIT;
-        let mut chain = self.mine_ready_locked(self.chain());
+        let turn = lock(&self.mining_turn);
+        let chain = self.chain();
+        // Mined in the block of the thread whose turn came first.
+        let mut chain = if chain.tx_location(&hash).is_some() { chain } else { self.mine_ready_locked(chain) };
+        drop(turn);
         // A transaction behind a nonce gap waits for the gap, not for a block.
         while chain.tx_location(&hash).is_none()
             && chain.pooled_tx(&hash).is_some()
