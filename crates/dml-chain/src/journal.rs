@@ -8,14 +8,16 @@
 //! acknowledged once that write is on disk. Every so many blocks, and before
 //! any change that is not a new block (a revert, a reset, a clock change),
 //! the store writes everything journaled into the database in one redb
-//! commit that also advances the journal's *epoch*, then empties the journal.
+//! commit that also advances the journal's *epoch*, then starts the journal
+//! over from the file's first byte (the old bytes stay until overwritten:
+//! records of an older epoch are never replayed).
 //!
 //! Reopening reads the database, then replays the journal's records of the
 //! database's epoch whose blocks follow its head one by one. A record is
 //! `[length: u32 LE][keccak256 of payload][payload: JSON]`; the first record
 //! that is short, fails its hash or belongs to another epoch ends the replay
 //! (a write torn by a crash, or a journal left over from before the last
-//! commit), and the journal is cut there.
+//! commit); bytes after it that are not zeros are cut off.
 
 use std::{
     fs::{File, OpenOptions},
@@ -116,7 +118,7 @@ fn io_error(path: &Path, what: &str, error: std::io::Error) -> ChainError {
 impl Journal {
     /// Opens (or creates) `dir/chain.journal` and reads the records of
     /// `epoch`, in order, up to the first one that is torn, of another epoch
-    /// or not the block after `head` (then the file is cut there).
+    /// or not the block after `head` (bytes after that, unless zeros, are cut off).
     /// `head: None` (a new database) replays nothing.
     pub fn open(dir: &Path, epoch: u64, head: Option<u64>) -> Result<(Self, Vec<JournalRecord>), ChainError> {
         let path = dir.join("chain.journal");

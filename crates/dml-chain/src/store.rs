@@ -228,7 +228,7 @@ impl Store {
     /// Commits new blocks (every journaled one still in the chain among
     /// them) and the removal of blocks above `truncate_above` (for
     /// `evm_revert`), with the state they and the journaled blocks changed,
-    /// in one transaction; then empties the journal.
+    /// in one transaction; then starts the journal over under the next epoch.
     pub fn commit(
         &mut self,
         state: &WorldState,
