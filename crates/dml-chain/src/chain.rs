@@ -534,18 +534,18 @@ impl Chain {
     }
 
     /// Makes the last `count` blocks durable: one after the genesis through
-    /// the journal, the genesis (which the journal follows) by a commit.
+    /// the journal (unless it is full), else by a database commit (the
+    /// genesis, which the journal follows, among them).
     fn persist_new_blocks(&mut self, count: usize) -> Result<(), ChainError> {
         let dirty = self.state.take_dirty();
+        let first_new = self.blocks.len() - count;
         let meta = self.meta();
         let Some(store) = &mut self.store else { return Ok(()) };
-        let first_new = self.blocks.len() - count;
-        let from = store.first_journaled().map_or(first_new, |number| (number as usize).min(first_new));
-        let blocks: Vec<&BlockRecord> = self.blocks[from..].iter().collect();
-        if count == 1 && first_new > 0 {
-            store.append(&self.state, dirty, &blocks, meta)
-        } else {
-            store.commit(&self.state, dirty, &blocks, None, meta)
+        match self.blocks.last() {
+            Some(block) if count == 1 && first_new > 0 && !store.journal_is_full() => {
+                store.append(&self.state, dirty, block, meta)
+            }
+            _ => self.commit_from(dirty, None, first_new),
         }
     }
 
@@ -553,9 +553,20 @@ impl Chain {
     /// chain and the removal of blocks `removed` (after a revert) into the
     /// database in one commit.
     pub(crate) fn commit_store(&mut self, dirty: DirtySet, removed: Option<(u64, u64)>) -> Result<(), ChainError> {
+        self.commit_from(dirty, removed, self.blocks.len())
+    }
+
+    /// [`Chain::commit_store`], with the blocks from `first_new` on among the
+    /// blocks written.
+    fn commit_from(
+        &mut self,
+        dirty: DirtySet,
+        removed: Option<(u64, u64)>,
+        first_new: usize,
+    ) -> Result<(), ChainError> {
         let meta = self.meta();
         let Some(store) = &mut self.store else { return Ok(()) };
-        let from = store.first_journaled().map_or(self.blocks.len(), |number| (number as usize).min(self.blocks.len()));
+        let from = store.first_journaled().map_or(first_new, |number| (number as usize).min(first_new));
         let blocks: Vec<&BlockRecord> = self.blocks[from..].iter().collect();
         store.commit(&self.state, dirty, &blocks, removed, meta)
     }

@@ -150,22 +150,23 @@ impl Store {
         self.journal.as_ref().and_then(Journal::first_block)
     }
 
-    /// Makes one new block durable: in the journal, or (when the journal is
-    /// full) with everything journaled in a database commit. `blocks`: the
-    /// blocks from [`Store::first_journaled`] (or the new one) to the new one.
+    /// Whether the journal should be written into the database before
+    /// another block goes into it (also before [`Store::load`] opened it).
+    pub fn journal_is_full(&self) -> bool {
+        self.journal.as_ref().is_none_or(Journal::is_full)
+    }
+
+    /// Makes one new block durable in the journal.
     pub fn append(
         &mut self,
         state: &WorldState,
         dirty: DirtySet,
-        blocks: &[&BlockRecord],
+        block: &BlockRecord,
         meta: ChainMeta,
     ) -> Result<(), ChainError> {
         match &mut self.journal {
-            Some(journal) if !journal.is_full() => {
-                let block = blocks.last().ok_or_else(|| ChainError::Storage("no block to journal".into()))?;
-                journal.append(state, dirty, block, meta.time_offset)
-            }
-            _ => self.commit(state, dirty, blocks, None, meta),
+            Some(journal) => journal.append(state, dirty, block, meta.time_offset),
+            None => Err(ChainError::Storage("the journal is not open".into())),
         }
     }
 
