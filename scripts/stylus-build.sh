@@ -95,7 +95,7 @@ toolchain_env() {
 }
 
 # The programs, as "<feature> <wasm name>": the engine's router (deployed at
-# the engine's address), its six facets and its genesis program (all
+# the engine's address), its eight facets and its genesis program (all
 # delegate-called by the router) and the token.
 PROGRAMS=(
     "engine-router dml-engine"
@@ -105,6 +105,8 @@ PROGRAMS=(
     "engine-settle dml-engine-settle"
     "engine-stake dml-engine-stake"
     "engine-delegate dml-engine-delegate"
+    "engine-finish dml-engine-finish"
+    "engine-callback dml-engine-callback"
     "engine-genesis dml-engine-genesis"
     "token-contract dml-token"
 )

@@ -43,6 +43,14 @@ const CONTRACTS = [
     { name: "NonStandardToken", source: "contracts/test/NonStandardToken.sol" },
     { name: "ReentrantToken", source: "contracts/test/ReentrantToken.sol" },
     { name: "DonationReference", source: "contracts/test/DonationReference.sol" },
+    // Contracts that request inference (whitepaper appendix A.1, A.2, A.4): examples built on the engine's
+    // callbacks, and the callback fixture of the engine's own tests.
+    { name: "DmlImageNFT", source: "contracts/requesters/DmlImageNFT.sol" },
+    { name: "DmlCompetition", source: "contracts/requesters/DmlCompetition.sol" },
+    { name: "DmlTaskChain", source: "contracts/requesters/DmlTaskChain.sol" },
+    { name: "TestTaskReceiver", source: "contracts/test/TestTaskReceiver.sol" },
+    // Test fixture: stands in for the engine's task callbacks on a bare EVM (tests/requesters_flow.rs).
+    { name: "MockDmlEngine", source: "contracts/test/MockDmlEngine.sol" },
 ];
 
 // Uniswap V2 as published: the `build/*.json` of the npm packages pinned in

@@ -85,6 +85,8 @@ pub struct GenesisConfig {
     pub models: Vec<GenesisModel>,
     /// The DML/WETH pool and its LP staking (Uniswap V2 and `LiquidityStaking`).
     pub liquidity: LiquidityConfig,
+    /// The example contracts that request inference (off unless enabled).
+    pub examples: ExamplesConfig,
 }
 
 /// A model registered at genesis (as `registerModel` by `addr`) and given its
@@ -121,6 +123,41 @@ impl Default for GenesisConfig {
             governance: GovernorParams::default(),
             models: Vec::new(),
             liquidity: LiquidityConfig::default(),
+            examples: ExamplesConfig::default(),
+        }
+    }
+}
+
+/// The example contracts that request inference (whitepaper appendix A),
+/// deployed at genesis when `enabled` (see [`crate::examples`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExamplesConfig {
+    /// Whether the genesis deploys them.
+    pub enabled: bool,
+    /// The model the NFT collection mints with; absent: the first genesis model.
+    pub nft_model: Option<alloy_primitives::B256>,
+    /// The gateway prefix of the NFTs' `external_url` (ending in `/ipfs/`).
+    pub gateway_base: String,
+    /// The gas each example's callback gets.
+    pub callback_gas_limit: u64,
+    /// The task fee of each NFT mint and chain step, in DML base units.
+    pub task_fee: U256,
+    /// The callback fee of each NFT mint and chain step, in DML base units.
+    pub callback_fee: U256,
+}
+
+impl Default for ExamplesConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            nft_model: None,
+            gateway_base: "http://127.0.0.1:8080/ipfs/".into(),
+            callback_gas_limit: 200_000,
+            task_fee: U256::ZERO,
+            // A hundredth of a DML to whoever delivers: enough to show the
+            // fee moving, small beside the dev accounts' 1,000 DML.
+            callback_fee: U256::from(10_000_000_000_000_000u64),
         }
     }
 }
@@ -306,6 +343,13 @@ impl GenesisConfig {
         }
         self.governance.validate().map_err(|error| ChainError::Config(format!("governance: {error}")))?;
         self.liquidity.validate()?;
+        let gas = self.examples.callback_gas_limit;
+        if self.examples.enabled && !(1..=dml_primitives::MAX_CALLBACK_GAS).contains(&gas) {
+            return Err(ChainError::Config(format!(
+                "examples: callback_gas_limit ({gas}) must be 1 to {}",
+                dml_primitives::MAX_CALLBACK_GAS
+            )));
+        }
         Ok(())
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct GenesisDeployer<'a> {
     contracts: ContractAddresses,
     chain_id: u64,
     gas_limit: u64,
+    /// Who sends the transactions: [`GENESIS_DEPLOYER`] unless changed.
+    caller: Address,
 }
 
 impl<'a> GenesisDeployer<'a> {
@@ -50,7 +52,22 @@ impl<'a> GenesisDeployer<'a> {
             basefee: 0,
             ..Default::default()
         };
-        Self { state, diff, logs, cfg, block, contracts, chain_id, gas_limit: TX_GAS_LIMIT_CAP.min(gas_limit) }
+        Self {
+            state,
+            diff,
+            logs,
+            cfg,
+            block,
+            contracts,
+            chain_id,
+            gas_limit: TX_GAS_LIMIT_CAP.min(gas_limit),
+            caller: GENESIS_DEPLOYER,
+        }
+    }
+
+    /// Sends the following transactions from `caller` (another keyless account).
+    pub(crate) fn set_caller(&mut self, caller: Address) {
+        self.caller = caller;
     }
 
     /// The native contracts' addresses.
@@ -65,7 +82,7 @@ impl<'a> GenesisDeployer<'a> {
 
     /// The deployer's next nonce.
     pub(crate) fn nonce(&self) -> u64 {
-        self.state.account(&GENESIS_DEPLOYER).map_or(0, |account| account.nonce)
+        self.state.account(&self.caller).map_or(0, |account| account.nonce)
     }
 
     /// Runs a creation of `code` (creation code and constructor arguments);
@@ -89,7 +106,7 @@ impl<'a> GenesisDeployer<'a> {
 
     fn transact(&mut self, kind: TxKind, value: U256, data: Bytes) -> Result<Output, String> {
         let tx = TxEnv {
-            caller: GENESIS_DEPLOYER,
+            caller: self.caller,
             kind,
             value,
             data,

@@ -33,6 +33,7 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 mod deployer;
+pub mod examples;
 pub mod filters;
 pub mod governance;
 pub mod journal;
@@ -48,7 +49,8 @@ pub mod trie;
 pub mod unlocked;
 
 pub use chain::{CallFailure, Chain, TxError};
-pub use config::{GenesisConfig, GenesisModel, LiquidityConfig, NodeConfig, DEV_MNEMONIC};
+pub use config::{ExamplesConfig, GenesisConfig, GenesisModel, LiquidityConfig, NodeConfig, DEV_MNEMONIC};
+pub use examples::{ExampleAddresses, EXAMPLES_DEPLOYER};
 pub use governance::{GovernanceAddresses, GENESIS_DEPLOYER};
 pub use liquidity::LiquidityAddresses;
 pub use node::{spawn, NodeHandle};

@@ -469,6 +469,16 @@ impl Client {
         self.view(self.engine, call).await
     }
 
+    /// The size of the code at `address` (0: an account without code).
+    pub async fn code_size(&self, address: Address) -> anyhow::Result<usize> {
+        let code = self
+            .provider
+            .get_code_at(address)
+            .await
+            .map_err(|error| anyhow!("reading the code at {address} failed: {}", describe_rpc_error(&error)))?;
+        Ok(code.len())
+    }
+
     /// DML balance of `address`.
     pub async fn dml_balance(&self, address: Address) -> anyhow::Result<U256> {
         self.view(self.token, IDmlToken::balanceOfCall { account: address }).await

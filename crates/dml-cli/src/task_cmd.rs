@@ -55,6 +55,15 @@ pub struct SubmitArgs {
     /// Owner of the task, refunded on retraction or a won contestation (default: the signer).
     #[arg(long, value_name = "ADDRESS")]
     pub owner: Option<Address>,
+    /// A contract the engine calls (`onTaskSolved(taskid, cid)`) once the solution is final.
+    #[arg(long, value_name = "ADDRESS", requires = "callback_gas")]
+    pub callback: Option<Address>,
+    /// With --callback: the gas the callback gets (1 to 5,000,000).
+    #[arg(long, value_name = "GAS", requires = "callback", value_parser = clap::value_parser!(u64).range(1..=dml_primitives::MAX_CALLBACK_GAS))]
+    pub callback_gas: Option<u64>,
+    /// With --callback: DML paid to whoever delivers the callback (refunded if the task never has a final solution).
+    #[arg(long, value_name = "DML", requires = "callback", value_parser = amount_arg, default_value = "0")]
+    pub callback_fee: U256,
     /// Wait for the solution, fetch the output from the gateway and check it against its CID.
     #[arg(long)]
     pub wait: bool,
@@ -147,17 +156,40 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
         );
     }
     let balance = client.dml_balance(sender).await?;
-    if balance < fee {
+    let total = fee + args.callback_fee;
+    if balance < total {
+        let what = if args.callback_fee.is_zero() { "the fee" } else { "the fee and the callback fee" };
         bail!(
-            "refusing to submit: the fee is {} DML but {sender} holds {} DML",
-            format_amount(fee),
+            "refusing to submit: {what} come to {} DML but {sender} holds {} DML",
+            format_amount(total),
             format_amount(balance)
         );
     }
     let owner = args.owner.unwrap_or(sender);
-    let call =
-        IEngine::submitTaskCall { version_: 0, owner_: owner, model_: model.id, fee_: fee, input_: Bytes::from(input) };
-    let receipt = client.send_engine(call, "submitTask").await?;
+    let input = Bytes::from(input);
+    let receipt = match (args.callback, args.callback_gas) {
+        (Some(callback), Some(gas)) => {
+            if client.code_size(callback).await? == 0 {
+                bail!("refusing to submit: the callback {callback} has no code (it must be a contract)");
+            }
+            let call = IEngine::submitTaskWithCallbackCall {
+                version_: 0,
+                owner_: owner,
+                model_: model.id,
+                fee_: fee,
+                input_: input,
+                callback_: callback,
+                callbackGasLimit_: gas,
+                callbackFee_: args.callback_fee,
+            };
+            client.send_engine(call, "submitTaskWithCallback").await?
+        }
+        _ => {
+            let call =
+                IEngine::submitTaskCall { version_: 0, owner_: owner, model_: model.id, fee_: fee, input_: input };
+            client.send_engine(call, "submitTask").await?
+        }
+    };
     let event: IEngine::TaskSubmitted = receipt_event(&receipt, client.engine)
         .ok_or_else(|| anyhow!("submitTask succeeded but emitted no TaskSubmitted"))?;
     let task = event.id;
@@ -168,6 +200,9 @@ async fn submit(args: SubmitArgs) -> anyhow::Result<()> {
                 "model": model.id,
                 "fee": format_amount(fee),
                 "owner": owner,
+                "callback": args.callback,
+                "callback_gas": args.callback_gas,
+                "callback_fee": args.callback.map(|_| format_amount(args.callback_fee)),
                 "transaction": receipt.transaction_hash,
             }));
         }
@@ -407,6 +442,15 @@ async fn get(args: GetArgs) -> anyhow::Result<()> {
     };
     let input_cid = if task.cid.is_empty() { None } else { Some(engine_cid(&task.cid)?.to_string()) };
     let claimable_at = solution.map(|s| U256::from(s.blocktime) + claim_window + U256::from(1));
+    let callback = client.engine_view(IEngine::callbacksCall { taskid: id }).await?;
+    let callback = (!callback.callback.is_zero()).then_some(callback);
+    let callback_status = |status: u8| match status {
+        1 => "pending",
+        2 => "delivered",
+        3 => "failed",
+        4 => "cancelled",
+        _ => "none",
+    };
     if client.json {
         return print_json(&json!({
             "id": id,
@@ -431,6 +475,12 @@ async fn get(args: GetArgs) -> anyhow::Result<()> {
                 "slash_amount": format_amount(c.slashAmount),
                 "yeas": yeas,
                 "nays": nays,
+            })),
+            "callback": callback.as_ref().map(|c| json!({
+                "contract": c.callback,
+                "gas_limit": c.gasLimit,
+                "status": callback_status(c.status),
+                "fee_escrowed": format_amount(c.fee),
             })),
         }));
     }
@@ -458,6 +508,12 @@ async fn get(args: GetArgs) -> anyhow::Result<()> {
         println!("           slash escrow {} DML per voter", format_amount(contestation.slashAmount));
         println!("           yeas ({}): {}", yeas.len(), join(&yeas));
         println!("           nays ({}): {}", nays.len(), join(&nays));
+    }
+    if let Some(callback) = callback {
+        println!("callback:  {} ({} gas): {}", callback.callback, callback.gasLimit, callback_status(callback.status));
+        if !callback.fee.is_zero() {
+            println!("           fee escrowed {} DML", format_amount(callback.fee));
+        }
     }
     Ok(())
 }
@@ -499,6 +555,22 @@ fn describe_event(log: &Log) -> Option<(serde_json::Value, bool)> {
     } else if topic == IEngine::ContestationVoteFinish::SIGNATURE_HASH {
         let e = IEngine::ContestationVoteFinish::decode_log_data(data).ok()?;
         (json!({"event": "ContestationVoteFinish", "start": e.start_idx, "end": e.end_idx}), false)
+    } else if topic == IEngine::CallbackRequested::SIGNATURE_HASH {
+        let e = IEngine::CallbackRequested::decode_log_data(data).ok()?;
+        (
+            json!({"event": "CallbackRequested", "callback": e.callback, "gas_limit": e.gasLimit,
+                   "fee": format_amount(e.fee)}),
+            false,
+        )
+    } else if topic == IEngine::CallbackDelivered::SIGNATURE_HASH {
+        let e = IEngine::CallbackDelivered::decode_log_data(data).ok()?;
+        (json!({"event": "CallbackDelivered", "callback": e.callback, "gas_used": e.gasUsed.to_string()}), false)
+    } else if topic == IEngine::CallbackFailed::SIGNATURE_HASH {
+        let e = IEngine::CallbackFailed::decode_log_data(data).ok()?;
+        (json!({"event": "CallbackFailed", "callback": e.callback, "reason": e.reason}), false)
+    } else if topic == IEngine::CallbackCancelled::SIGNATURE_HASH {
+        let e = IEngine::CallbackCancelled::decode_log_data(data).ok()?;
+        (json!({"event": "CallbackCancelled", "callback": e.callback}), false)
     } else if topic == IEngine::RewardsMinted::SIGNATURE_HASH {
         let e = IEngine::RewardsMinted::decode_log_data(data).ok()?;
         (

@@ -17,6 +17,7 @@ use crate::{
 
 // Each flow in its own file; the dispatch table below is the one place that
 // lists the functions.
+mod callbacks;
 mod calls;
 mod contestation;
 mod delegation;
@@ -615,6 +616,12 @@ engine_functions! { this, sender, calldata;
                 }
                 Vec::new()
             },
+            [CALLBACK] submitTaskWithCallbackCall(c) => this.submit_task_with_callback(&c)?.abi_encode(),
+            [CALLBACK] callbacksCall(c) => this.callback_view(c.taskid),
+            [CALLBACK] retryCallbackCall(c) => {
+                this.retry_callback(c.taskid_, c.gasLimit_)?;
+                Vec::new()
+            },
             [TASKS] retractTaskCall(c) => {
                 this.retract_task(c.taskid_)?;
                 Vec::new()
@@ -682,7 +689,7 @@ engine_functions! { this, sender, calldata;
                 this.vote(c.taskid_, c.yea_, sender)?;
                 Vec::new()
             },
-            [SETTLE] contestationVoteFinishCall(c) => {
+            [FINISH] contestationVoteFinishCall(c) => {
                 this.contestation_vote_finish(c.taskid_, c.amnt_)?;
                 Vec::new()
             },

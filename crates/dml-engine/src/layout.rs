@@ -67,6 +67,10 @@ pub mod engine {
     pub const DELEGATIONS: u64 = 31;
     /// Unbonding requests: solver → delegator → index → unlock time | unbonding shares.
     pub const UNBONDING_REQUESTS: u64 = 32;
+    /// `callbacks`: task id → [callback contract (0..160) | gas limit
+    /// (160..224) | status (224..232, see [`CallbackStatus`](super::CallbackStatus)),
+    /// callback fee still escrowed].
+    pub const CALLBACKS: u64 = 33;
 }
 
 /// Transient storage (EIP-1153): cleared at the end of every transaction.
@@ -170,6 +174,11 @@ pub mod field {
     pub const TASK_VERSION: (usize, usize) = (240, 8);
     /// Task word 3: lifecycle status.
     pub const TASK_STATUS: (usize, usize) = (248, 8);
+
+    /// Callback word 0: the gas the callback is given.
+    pub const CALLBACK_GAS: (usize, usize) = (160, 64);
+    /// Callback word 0: its [`CallbackStatus`](super::CallbackStatus).
+    pub const CALLBACK_STATUS: (usize, usize) = (224, 8);
 
     /// Contestation word 1: the slash every voter escrows.
     pub const SLASH: (usize, usize) = (0, 128);
@@ -325,6 +334,35 @@ pub mod pool_word {
     pub const REWARDS: u64 = 3;
     /// Bonded shares.
     pub const SHARES: u64 = 4;
+}
+
+/// Where a task's callback stands (`callbacks(task).status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CallbackStatus {
+    /// The task has no callback.
+    None = 0,
+    /// Waiting for the task's final solution.
+    Pending = 1,
+    /// Called, and the call returned.
+    Delivered = 2,
+    /// Called, and the call reverted or ran out of gas; may be retried.
+    Failed = 3,
+    /// Never to be called: the task was retracted or its solution lost a contestation.
+    Cancelled = 4,
+}
+
+impl CallbackStatus {
+    /// The status a stored field holds (unknown values read as `None`).
+    pub fn from_field(value: U256) -> Self {
+        match value.to::<u8>() {
+            1 => Self::Pending,
+            2 => Self::Delivered,
+            3 => Self::Failed,
+            4 => Self::Cancelled,
+            _ => Self::None,
+        }
+    }
 }
 
 /// Lifecycle of a task (task word 3, status field).

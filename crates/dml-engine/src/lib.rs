@@ -263,16 +263,21 @@ pub mod facet {
     pub const TASKS: u8 = 2;
     /// Commitments and solutions.
     pub const SOLVE: u8 = 4;
-    /// Emission, claims and the end of contestations (everything that mints).
+    /// Emission and claims, with the callbacks of claimed tasks.
     pub const SETTLE: u8 = 8;
     /// Validator stakes, withdrawals, contestations and votes.
     pub const STAKE: u8 = 16;
     /// Stake delegated to solvers: deposits, unbonding, rewards, commission.
     pub const DELEGATE: u8 = 32;
+    /// The end of contestations: settlement batches, and the pay-out and
+    /// callback of a solution that stood.
+    pub const FINISH: u8 = 64;
+    /// Tasks with callbacks: submission, the record, retried deliveries.
+    pub const CALLBACK: u8 = 128;
     /// Every facet.
-    pub const ALL: u8 = GOVERN | TASKS | SOLVE | SETTLE | STAKE | DELEGATE;
+    pub const ALL: u8 = GOVERN | TASKS | SOLVE | SETTLE | STAKE | DELEGATE | FINISH | CALLBACK;
     /// Every facet, in bit order.
-    pub const EACH: [u8; 6] = [GOVERN, TASKS, SOLVE, SETTLE, STAKE, DELEGATE];
+    pub const EACH: [u8; 8] = [GOVERN, TASKS, SOLVE, SETTLE, STAKE, DELEGATE, FINISH, CALLBACK];
 
     /// The facet bit of an engine function selector; 0 for an unknown selector.
     pub fn of_selector(selector: [u8; 4]) -> u8 {

@@ -151,7 +151,7 @@ pub struct NpmOrigin {
     pub file: String,
 }
 
-fn parse(name: &str, json: &str) -> Artifact {
+pub(crate) fn parse(name: &str, json: &str) -> Artifact {
     // The JSON is embedded at build time and checked by the crate's tests, so a
     // parse failure is a broken build, not a runtime condition.
     serde_json::from_str(json).unwrap_or_else(|error| panic!("artifacts/{name}.json is not a valid artifact: {error}"))

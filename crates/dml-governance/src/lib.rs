@@ -22,6 +22,12 @@
 //! ([`ILiquidityStaking`]), which shares the engine's liquidity rewards among
 //! the stakers of the DML/WETH LP token.
 //!
+//! And the contracts that request inference (whitepaper appendix A): an NFT
+//! whose image a model generates ([`IDmlImageNFT`]), prize competitions over a
+//! model's outputs ([`IDmlCompetition`]) and a text model continuing its own
+//! output step by step ([`IDmlTaskChain`]), built on the engine's task
+//! callbacks, with the callback test fixture [`ITestTaskReceiver`].
+//!
 //! ```
 //! use dml_governance::{governor_deploy_code, timelock_deploy_code, GovernorParams};
 //! use dml_governance::alloy_primitives::{Address, U256};
@@ -39,6 +45,7 @@ mod abi;
 mod artifacts;
 mod deploy;
 mod params;
+mod requesters;
 mod revert;
 mod staking;
 mod state;
@@ -59,6 +66,12 @@ pub use deploy::{
     uniswap_factory_deploy_code, uniswap_router02_deploy_code, weth9_deploy_code,
 };
 pub use params::{GovernorParams, GovernorParamsError};
+pub use requesters::{
+    competition_creation_code, competition_deploy_code, image_nft_creation_code, image_nft_deploy_code,
+    task_chain_creation_code, task_chain_deploy_code, test_task_receiver_creation_code, test_task_receiver_deploy_code,
+    ChainFinishReason, IDmlCompetition, IDmlImageNFT, IDmlTaskChain, ITestTaskReceiver, ImageNftConfig,
+    RequesterContract,
+};
 pub use revert::{decode_revert, format_dml};
 pub use staking::ILiquidityStaking;
 pub use state::{OperationState, ProposalState};

@@ -39,6 +39,10 @@ pub const MAX_SUPPLY: U256 = U256::from_limbs([0x1bce_cced_a100_0000, 0xd3c2, 0,
 pub const SEED_MODULUS: u64 = 0x1F_FFFF_FFFF_FFF0;
 /// Largest task input `submitTask` accepts (one IPFS block).
 pub const MAX_TASK_INPUT_BYTES: usize = 64 * 1024;
+/// Most gas a task's callback may name: `submitTaskWithCallback` refuses more.
+pub const MAX_CALLBACK_GAS: u64 = 5_000_000;
+/// Most bytes of a failed callback's revert data that `CallbackFailed` carries.
+pub const MAX_CALLBACK_REASON_BYTES: usize = 256;
 /// Chain id of the local dev chain.
 pub const DEV_CHAIN_ID: u64 = 31337;
 
@@ -139,6 +143,33 @@ alloy_sol_types::sol! {
         /// (the sender approves the engine first), by `SafeERC20`'s rules: the token's revert bubbles up.
         /// DML is debited directly, as every engine function debits it. Emits `TokenDonated`.
         function donateToken(address token, uint256 amount) external;
+
+        // ---- callbacks: contracts that request inference (DML additions, whitepaper appendix A) ----
+        /// `task` was submitted with a callback: once its solution is final (claimed, or upheld by its
+        /// contestation) the engine calls `IDmlTaskReceiver(callback).onTaskSolved(task, cid)` with
+        /// exactly `gasLimit` gas; `fee` DML is escrowed for whoever sends the delivering transaction.
+        event CallbackRequested(bytes32 indexed task, address indexed callback, uint64 gasLimit, uint256 fee);
+        /// The input of a task submitted with a callback, for solvers: such a task is usually submitted
+        /// by a contract, so its input is not in the transaction's calldata.
+        event TaskInput(bytes32 indexed task, bytes input);
+        /// The callback of `task` returned, having used `gasUsed` gas.
+        event CallbackDelivered(bytes32 indexed task, address indexed callback, uint256 gasUsed);
+        /// The callback of `task` reverted or ran out of its gas; `reason` is its revert data (at most
+        /// 256 bytes). The task's owner or the callback contract may `retryCallback`.
+        event CallbackFailed(bytes32 indexed task, address indexed callback, bytes reason);
+        /// The task was retracted or its solution lost a contestation: nothing will be delivered, and
+        /// the callback fee went back to the task's owner.
+        event CallbackCancelled(bytes32 indexed task, address indexed callback);
+        /// `submitTask`, and on the task's final solution a call to `callback_` with `callbackGasLimit_`
+        /// gas (1 to 5,000,000). `callbackFee_` DML is debited with `fee_` and paid to the sender of the
+        /// transaction that delivers (claim or contestation finish), or refunded to `owner_` if nothing is.
+        function submitTaskWithCallback(uint8 version_, address owner_, bytes32 model_, uint256 fee_, bytes calldata input_, address callback_, uint64 callbackGasLimit_, uint256 callbackFee_) external returns (bytes32);
+        /// Delivers a failed callback again, with `gasLimit_` gas (0: the task's own limit). Only the
+        /// task's owner or its callback contract may.
+        function retryCallback(bytes32 taskid_, uint64 gasLimit_) external;
+        /// A task's callback: its contract, gas limit, status (0 none, 1 pending, 2 delivered,
+        /// 3 failed, 4 cancelled) and the fee still escrowed.
+        function callbacks(bytes32 taskid) external view returns (address callback, uint64 gasLimit, uint8 status, uint256 fee);
 
         // ---- roles and parameters ----
         function owner() external view returns (address);
@@ -270,6 +301,13 @@ alloy_sol_types::sol! {
         function submitContestation(bytes32 taskid_) external;
         function voteOnContestation(bytes32 taskid_, bool yea_) external;
         function contestationVoteFinish(bytes32 taskid_, uint32 amnt_) external;
+    }
+
+    /// What a contract implements to receive the engine's callbacks (`submitTaskWithCallback`).
+    #[derive(Debug, PartialEq, Eq)]
+    interface IDmlTaskReceiver {
+        /// Called by the engine once `taskid`'s solution `cid` (a CIDv0 multihash) is final.
+        function onTaskSolved(bytes32 taskid, bytes calldata cid) external;
     }
 
     /// A model as `hashModel` takes it (Arbius EngineV1 layout).

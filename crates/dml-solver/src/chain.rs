@@ -171,6 +171,20 @@ impl ChainClient {
         Ok(tx.map(|tx| tx.input().clone()))
     }
 
+    /// The input a `TaskInput` log of transaction `hash` carries for `task`
+    /// (a task submitted with a callback, usually by a contract).
+    pub async fn task_input_log(&self, hash: B256, task: B256) -> Result<Option<Bytes>, SolverError> {
+        let receipt = self.provider.get_transaction_receipt(hash).await.map_err(rpc)?;
+        let Some(receipt) = receipt else { return Ok(None) };
+        Ok(receipt.inner.logs().iter().find_map(|log| {
+            if log.address() != self.engine {
+                return None;
+            }
+            let decoded = IEngine::TaskInput::decode_log_data(log.data()).ok()?;
+            (decoded.task == task).then_some(decoded.input)
+        }))
+    }
+
     /// A transaction's receipt, once mined.
     pub async fn receipt(&self, hash: B256) -> Result<Option<Receipt>, SolverError> {
         let receipt = self.provider.get_transaction_receipt(hash).await.map_err(rpc)?;

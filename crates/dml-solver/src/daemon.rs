@@ -597,7 +597,9 @@ impl Solver {
     /// The task's input bytes, checked against the CID the engine stored:
     /// from the submitting transaction's calldata when it holds them (a
     /// transaction to a contract that called the engine may carry other
-    /// bytes, which the CID tells apart), else from the content store.
+    /// bytes, which the CID tells apart), else from the engine's `TaskInput`
+    /// log in that transaction (a task submitted with a callback), else from
+    /// the content store.
     /// Pins them so the gateway serves them by that CID.
     async fn task_input(&self, job: &Job) -> Result<Vec<u8>, String> {
         let record = self
@@ -615,6 +617,11 @@ impl Solver {
             Some(_) => "the transaction's input does not match the task's CID",
             None => "the input is not in the transaction",
         };
+        if let Ok(Some(logged)) = self.chain.task_input_log(job.submitted_in, job.task).await {
+            if dml_content::cid_v0(&logged) == cid {
+                return self.pin_input(job, logged.to_vec()).await;
+            }
+        }
         match tokio::time::timeout(INPUT_FETCH_TIMEOUT, self.content.cat_verified(&cid)).await {
             Ok(Ok(bytes)) => self.pin_input(job, bytes).await,
             Ok(Err(e)) => Err(format!("{calldata_note}, and fetching {cid} failed: {e}")),
@@ -1016,12 +1023,15 @@ impl Solver {
     }
 }
 
-/// The input bytes of a `submitTask` or `bulkSubmitTask` calldata.
+/// The input bytes of a `submitTask`, `bulkSubmitTask` or `submitTaskWithCallback` calldata.
 pub fn decode_task_input(calldata: &[u8]) -> Option<Vec<u8>> {
     if let Ok(call) = IEngine::submitTaskCall::abi_decode(calldata) {
         return Some(call.input_.to_vec());
     }
     if let Ok(call) = IEngine::bulkSubmitTaskCall::abi_decode(calldata) {
+        return Some(call.input_.to_vec());
+    }
+    if let Ok(call) = IEngine::submitTaskWithCallbackCall::abi_decode(calldata) {
         return Some(call.input_.to_vec());
     }
     None
@@ -1052,6 +1062,18 @@ mod tests {
         }
         .abi_encode();
         assert_eq!(decode_task_input(&bulk).unwrap(), b"{}");
+        let with_callback = IEngine::submitTaskWithCallbackCall {
+            version_: 0,
+            owner_: Address::ZERO,
+            model_: B256::ZERO,
+            fee_: U256::ZERO,
+            input_: Bytes::from_static(b"{\"b\":2}"),
+            callback_: Address::repeat_byte(7),
+            callbackGasLimit_: 100_000,
+            callbackFee_: U256::ZERO,
+        }
+        .abi_encode();
+        assert_eq!(decode_task_input(&with_callback).unwrap(), b"{\"b\":2}");
         assert_eq!(decode_task_input(&[0xde, 0xad, 0xbe, 0xef]), None);
     }
 }

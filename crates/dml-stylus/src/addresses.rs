@@ -18,12 +18,13 @@ pub const CONTRACTS: ContractAddresses = ContractAddresses {
 };
 
 /// Where the engine's facet programs are deployed, in [`facet::EACH`]
-/// order (govern, tasks, solve, settle, stake, delegate):
+/// order (govern, tasks, solve, settle, stake, delegate, finish, callback):
 /// `DML_FACET_GOVERN_ADDRESS`, `DML_FACET_TASKS_ADDRESS`,
 /// `DML_FACET_SOLVE_ADDRESS`, `DML_FACET_SETTLE_ADDRESS`,
 /// `DML_FACET_STAKE_ADDRESS` (default `0x…0d0e11` to `0x…0d0e15`) and
 /// `DML_FACET_DELEGATE_ADDRESS` (default `0x…0d0e17`: it came after the
-/// genesis program's address was taken). The router at [`CONTRACTS`]`.engine`
+/// genesis program's address was taken), `DML_FACET_FINISH_ADDRESS` and
+/// `DML_FACET_CALLBACK_ADDRESS` (`0x…0d0e18`, `0x…0d0e19`). The router at [`CONTRACTS`]`.engine`
 /// delegate-calls them.
 ///
 /// [`facet::EACH`]: dml_engine::facet::EACH
@@ -34,6 +35,8 @@ pub const FACET_PROGRAMS: [Address; dml_engine::facet::EACH.len()] = [
     parse(option_env!("DML_FACET_SETTLE_ADDRESS"), "00000000000000000000000000000000000d0e14"),
     parse(option_env!("DML_FACET_STAKE_ADDRESS"), "00000000000000000000000000000000000d0e15"),
     parse(option_env!("DML_FACET_DELEGATE_ADDRESS"), "00000000000000000000000000000000000d0e17"),
+    parse(option_env!("DML_FACET_FINISH_ADDRESS"), "00000000000000000000000000000000000d0e18"),
+    parse(option_env!("DML_FACET_CALLBACK_ADDRESS"), "00000000000000000000000000000000000d0e19"),
 ];
 
 /// Where the engine's genesis program is deployed (`DML_GENESIS_PROGRAM_ADDRESS`,

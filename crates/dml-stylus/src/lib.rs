@@ -12,7 +12,7 @@
 //!
 //! The whole engine is about twice what one Stylus program may hold, so the
 //! engine's address runs a small router ([`router_entry`]) that
-//! delegate-calls one of six facet programs ([`facet_entry`] built for one
+//! delegate-calls one of eight facet programs ([`facet_entry`] built for one
 //! [`facet`], at [`FACET_PROGRAMS`]) by the call's selector ([`route`]), or
 //! for the one-time genesis the genesis program ([`genesis_entry`], at
 //! [`GENESIS_PROGRAM`]). A delegate call runs the program on the router's
@@ -433,6 +433,8 @@ pub fn genesis_calldata(config: &Genesis) -> Vec<u8> {
         feature = "engine-settle",
         feature = "engine-stake",
         feature = "engine-delegate",
+        feature = "engine-finish",
+        feature = "engine-callback",
         feature = "engine-genesis",
         feature = "token-contract"
     )
@@ -445,6 +447,8 @@ mod program {
         + cfg!(feature = "engine-settle") as usize
         + cfg!(feature = "engine-stake") as usize
         + cfg!(feature = "engine-delegate") as usize
+        + cfg!(feature = "engine-finish") as usize
+        + cfg!(feature = "engine-callback") as usize
         + cfg!(feature = "engine-genesis") as usize
         + cfg!(feature = "token-contract") as usize;
     const _: () = assert!(PROGRAMS == 1, "build one program at a time: one `engine-*` or `token-contract` feature");
@@ -469,6 +473,10 @@ mod program {
         return crate::facet_entry::<{ crate::facet::STAKE }, _>(&vm, &input);
         #[cfg(feature = "engine-delegate")]
         return crate::facet_entry::<{ crate::facet::DELEGATE }, _>(&vm, &input);
+        #[cfg(feature = "engine-finish")]
+        return crate::facet_entry::<{ crate::facet::FINISH }, _>(&vm, &input);
+        #[cfg(feature = "engine-callback")]
+        return crate::facet_entry::<{ crate::facet::CALLBACK }, _>(&vm, &input);
         #[cfg(feature = "engine-genesis")]
         return crate::genesis_entry(&vm, &input);
         #[cfg(feature = "token-contract")]

@@ -11,7 +11,7 @@ use crate::shared::Shared;
 /// The methods of the `dml_` namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DmlRequest {
-    /// `dml_getContracts`: the engine, token, governance and liquidity addresses.
+    /// `dml_getContracts`: the engine, token, governance, liquidity and example addresses.
     Contracts,
 }
 
@@ -42,6 +42,14 @@ pub fn serve(shared: &Shared, request: DmlRequest) -> Result<Value, RpcError> {
             // A chain created before LP staking joined the genesis has none.
             let liquidity = crate::LiquidityAddresses::for_token(contracts.token);
             let deployed = |address: Address| (!chain.state().code_at(&address).is_empty()).then_some(address);
+            let examples = crate::ExampleAddresses::at_genesis();
+            let examples = deployed(examples.nft).map(|_| {
+                json!({
+                    "nft": examples.nft,
+                    "competition": examples.competition,
+                    "taskChain": examples.task_chain,
+                })
+            });
             Ok(json!({
                 "engine": contracts.engine,
                 "token": contracts.token,
@@ -53,6 +61,7 @@ pub fn serve(shared: &Shared, request: DmlRequest) -> Result<Value, RpcError> {
                 "router": deployed(liquidity.router),
                 "pair": deployed(liquidity.pair),
                 "liquidityStaking": deployed(liquidity.staking),
+                "examples": examples,
             }))
         }
     }

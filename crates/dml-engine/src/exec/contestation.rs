@@ -196,6 +196,7 @@ impl<S: Storage> Exec<'_, '_, S> {
                 if !fee.is_zero() {
                     self.transfer(engine, word_to_address(owner_fee), fee)?;
                 }
+                self.cancel_callback(id, word_to_address(owner_fee))?;
             } else {
                 state.status = TaskStatus::Claimed;
                 self.set_task_state(id, state);
@@ -211,6 +212,10 @@ impl<S: Storage> Exec<'_, '_, S> {
         let updated = set(head, field::FINISH_INDEX, end);
         self.j.store(Contract::Engine, contestation_slot(id, 0), updated);
         self.emit(IEngine::ContestationVoteFinish { id, start_idx: start.to::<u32>(), end_idx: end.to::<u32>() });
+        if start.is_zero() && !contestation_won {
+            // The solution stood: it is final now.
+            self.deliver_callback(id)?;
+        }
         Ok(())
     }
 }

@@ -91,6 +91,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         if !refund.is_zero() {
             self.transfer(self.ctx.contracts.engine, self.ctx.sender, refund)?;
         }
+        self.cancel_callback(id, self.ctx.sender)?;
         self.emit(IEngine::TaskRetracted { id });
         Ok(())
     }
@@ -169,7 +170,8 @@ impl<S: Storage> Exec<'_, '_, S> {
         self.set_task_state(id, state);
         self.release_solution_slash(id, state.solver);
         self.emit(IEngine::SolutionClaimed { addr: state.solver, task: id });
-        self.pay_solution(id, state.solver)
+        self.pay_solution(id, state.solver)?;
+        self.deliver_callback(id)
     }
 
     /// Returns the slash escrowed by an uncontested solution to its solver.

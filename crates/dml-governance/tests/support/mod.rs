@@ -1,10 +1,11 @@
 //! A bare in-memory EVM (revm, no dev chain) that runs one transaction per
 //! block at a timestamp the test chooses, and the test-only `RewardSource`
-//! fixture.
+//! and `MockDmlEngine` fixtures.
 
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
+pub mod mock_engine;
 pub mod reward_source;
 
 use std::collections::HashMap;

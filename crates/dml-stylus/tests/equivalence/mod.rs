@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 /// Gas limit of every generated transaction.
 pub const TX_GAS: u64 = 8_000_000;
 /// The facet programs' names (`dml-engine-<name>.wasm`), in `facet::EACH` order.
-pub const FACET_NAMES: [&str; 6] = ["govern", "tasks", "solve", "settle", "stake", "delegate"];
+pub const FACET_NAMES: [&str; 8] = ["govern", "tasks", "solve", "settle", "stake", "delegate", "finish", "callback"];
 
 /// Genesis time of both worlds.
 pub const GENESIS_TIME: u64 = 1_750_000_000;
