@@ -317,12 +317,13 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
     let engine_logs =
         dml_engine::genesis(&mut GenesisStorage { state: &mut state, diff: &mut diff, contracts }, &engine_genesis)
             .map_err(|error| ChainError::Config(format!("engine genesis: {error}")))?;
-    let first_model = engine_logs.iter().find_map(|log| {
-        (log.topics.first()
-            == Some(&<dml_primitives::IEngine::ModelRegistered as alloy_sol_types::SolEvent>::SIGNATURE_HASH))
-        .then(|| log.topics.get(1).copied())
-        .flatten()
-    });
+    // The genesis models' ids, in the order of `config.models`.
+    let registered = <dml_primitives::IEngine::ModelRegistered as alloy_sol_types::SolEvent>::SIGNATURE_HASH;
+    let model_ids: Vec<B256> = engine_logs
+        .iter()
+        .filter(|log| log.topics.first() == Some(&registered))
+        .filter_map(|log| log.topics.get(1).copied())
+        .collect();
     let mut genesis_logs: Vec<alloy_primitives::Log> = engine_logs
         .into_iter()
         .map(|log| alloy_primitives::Log {
@@ -343,9 +344,8 @@ pub fn build_genesis(config: &GenesisConfig, timestamp: u64) -> Result<(WorldSta
         crate::governance::deploy(&mut deployer, &config.governance)?;
         crate::liquidity::deploy(&mut deployer, governance.timelock, seed)?;
         if config.examples.enabled {
-            let model = config.examples.nft_model.or(first_model).ok_or_else(|| {
-                ChainError::Config("examples: no nft_model given and no model registered at genesis".into())
-            })?;
+            let model =
+                crate::examples::resolve_model(config.examples.nft_model.as_deref(), &config.models, &model_ids)?;
             crate::examples::deploy(&mut deployer, &config.examples, model)?;
         }
     }

@@ -135,8 +135,9 @@ impl Default for GenesisConfig {
 pub struct ExamplesConfig {
     /// Whether the genesis deploys them.
     pub enabled: bool,
-    /// The model the NFT collection mints with; absent: the first genesis model.
-    pub nft_model: Option<alloy_primitives::B256>,
+    /// The model the NFT collection mints with: a model id (0x…) or the
+    /// name in a genesis model's template; absent: the first genesis model.
+    pub nft_model: Option<String>,
     /// The gateway prefix of the NFTs' `external_url` (ending in `/ipfs/`).
     pub gateway_base: String,
     /// The gas each example's callback gets.

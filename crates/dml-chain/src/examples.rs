@@ -16,7 +16,11 @@
 use alloy_primitives::{address, Address, B256};
 use dml_governance::{competition_deploy_code, image_nft_deploy_code, task_chain_deploy_code, ImageNftConfig};
 
-use crate::{config::ExamplesConfig, deployer::GenesisDeployer, ChainError};
+use crate::{
+    config::{ExamplesConfig, GenesisModel},
+    deployer::GenesisDeployer,
+    ChainError,
+};
 
 /// The keyless account that deploys the example contracts at genesis.
 pub const EXAMPLES_DEPLOYER: Address = address!("00000000000000000000000000000000000d0eee");
@@ -40,6 +44,30 @@ impl ExampleAddresses {
             competition: EXAMPLES_DEPLOYER.create(1),
             task_chain: EXAMPLES_DEPLOYER.create(2),
         }
+    }
+}
+
+/// The model `named` (an id, or a genesis template's name; `None`: the first
+/// genesis model) among the genesis `models`, registered as `ids`.
+pub(crate) fn resolve_model(named: Option<&str>, models: &[GenesisModel], ids: &[B256]) -> Result<B256, ChainError> {
+    let error = |what: String| Err(ChainError::Config(format!("examples: nft_model: {what}")));
+    let Some(named) = named else {
+        return match ids.first() {
+            Some(id) => Ok(*id),
+            None => error("none given and no model is registered at genesis".into()),
+        };
+    };
+    if let Ok(id) = named.parse::<B256>() {
+        return Ok(id);
+    }
+    let name_of = |model: &GenesisModel| {
+        serde_json::from_str::<serde_json::Value>(&model.template)
+            .ok()
+            .and_then(|template| template.get("name").and_then(|name| name.as_str()).map(str::to_owned))
+    };
+    match models.iter().zip(ids).find(|(model, _)| name_of(model).as_deref() == Some(named)) {
+        Some((_, id)) => Ok(*id),
+        None => error(format!("no genesis model is named `{named}`")),
     }
 }
 

@@ -24,6 +24,8 @@ fn call_in<S: Storage>(
         facet::SETTLE => call_facets::<{ facet::SETTLE }, _>(storage, ctx, target, data),
         facet::STAKE => call_facets::<{ facet::STAKE }, _>(storage, ctx, target, data),
         facet::DELEGATE => call_facets::<{ facet::DELEGATE }, _>(storage, ctx, target, data),
+        facet::FINISH => call_facets::<{ facet::FINISH }, _>(storage, ctx, target, data),
+        facet::CALLBACK => call_facets::<{ facet::CALLBACK }, _>(storage, ctx, target, data),
         0 => call_facets::<0, _>(storage, ctx, target, data),
         _ => unreachable!("mask {mask}"),
     }
@@ -73,6 +75,7 @@ fn a_facet_runs_its_own_functions_as_the_whole_engine_does_and_refuses_the_rest(
         IEngine::getRewardCall {}.abi_encode(),
         IEngine::ownerCall {}.abi_encode(),
         IEngine::solutionsCall { taskid: task }.abi_encode(),
+        IEngine::callbacksCall { taskid: task }.abi_encode(),
     ];
     samples.extend(IEngine::IEngineCalls::SELECTORS.iter().map(|selector| selector.to_vec()));
     for data in &samples {

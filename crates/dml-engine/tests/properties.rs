@@ -1,8 +1,11 @@
 //! Long random call sequences (many senders, time jumps, garbage calldata,
-//! delegation) against the protocol's invariants: DML is conserved across
-//! balances, stakes, delegation pools, unbonding stake and reward reserves,
-//! the cap holds, no call panics, every task ends at most once, and no
-//! delegator gets back more than it put in (plus the rewards credited to it).
+//! delegation, tasks with callbacks) against the protocol's invariants: DML
+//! is conserved across balances, stakes, delegation pools, unbonding stake,
+//! reward reserves and escrowed callback fees, the cap holds, no call
+//! panics, every task ends at most once, no delegator gets back more than it
+//! put in (plus the rewards credited to it), and a callback is called only
+//! for a final solution, delivered at most once, and its record agrees with
+//! its task.
 //!
 //! `DML_PROPTEST_CASES` sets the number of random sequences (48 by default;
 //! each is 40 to 160 operations). The long run of the issue, over a million
@@ -14,13 +17,24 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+};
 
-use dml_engine::{Contract, Parameters};
-use dml_primitives::{Address, IDmlToken, IEngine, SolCall, SolEvent, B256, MAX_SUPPLY, ONE_DML, U256};
+use dml_engine::{
+    CallContext, Contract, ContractAddresses, ExternalCall, ExternalCallResult, MemoryStorage, Parameters,
+};
+use dml_primitives::{
+    Address, Bytes, IDmlTaskReceiver, IDmlToken, IEngine, SolCall, SolEvent, B256, MAX_CALLBACK_REASON_BYTES,
+    MAX_SUPPLY, ONE_DML, U256,
+};
 use proptest::prelude::*;
 use support::{
-    ops::{self, op, Op, ACTORS},
+    ops::{self, op, op_with_callbacks, CallbackBehaviour, Op, ACTORS, CALLBACK_CONTRACTS},
     *,
 };
 
@@ -46,6 +60,115 @@ struct DelegatorFlows {
     withdrawn: U256,
 }
 
+/// `callbacks(task).status`.
+const PENDING: u8 = 1;
+const DELIVERED: u8 = 2;
+const FAILED: u8 = 3;
+const CANCELLED: u8 = 4;
+
+/// What a callback contract that returns uses; with less it runs out of gas.
+const SUCCEED_GAS: u64 = 5_000;
+
+/// The callback contracts of the world: mock EVM code (`set_call_hook`)
+/// whose behaviour the operations change.
+struct CallbackContracts {
+    behaviours: [CallbackBehaviour; CALLBACK_CONTRACTS as usize],
+    /// Block and time of the call in flight, for the reentrant calls.
+    clock: (u64, u64),
+    /// The free model, for a reentrant `submitTask`.
+    free_model: B256,
+    /// Every `onTaskSolved`: the task, and whether the task was claimed and
+    /// its callback pending or failed, as the callee saw them.
+    calls: Vec<(B256, bool, u8)>,
+}
+
+fn callback_address(index: u8) -> Address {
+    Address::repeat_byte(0xc0 + index)
+}
+
+/// Answers a call from the engine for the callback contracts in `shared`.
+fn answer_callback(
+    shared: &Arc<Mutex<CallbackContracts>>,
+    storage: &mut MemoryStorage,
+    call: &ExternalCall<'_>,
+) -> ExternalCallResult {
+    let Some(index) = (0..CALLBACK_CONTRACTS).find(|&i| callback_address(i) == call.target) else {
+        // Any other call (a donated token's transferFrom) fails.
+        return ExternalCallResult::default();
+    };
+    let c = IDmlTaskReceiver::onTaskSolvedCall::abi_decode(call.calldata).expect("the engine calls onTaskSolved");
+    let (behaviour, clock, free_model) = {
+        let state = shared.lock().unwrap();
+        (state.behaviours[index as usize], state.clock, state.free_model)
+    };
+    let me = call.target;
+    let ctx = CallContext::new(me, ContractAddresses::default(), clock.0, clock.1);
+    let view = |storage: &mut MemoryStorage, data: Vec<u8>| {
+        dml_engine::call(storage, &ctx, Contract::Engine, &data).expect("a view answers inside a callback").output
+    };
+    // What the callee sees of its task: views answer inside the callback.
+    let solution = view(storage, IEngine::solutionsCall { taskid: c.taskid }.abi_encode());
+    let claimed = IEngine::solutionsCall::abi_decode_returns(&solution).unwrap().claimed;
+    let record = view(storage, IEngine::callbacksCall { taskid: c.taskid }.abi_encode());
+    let status = IEngine::callbacksCall::abi_decode_returns(&record).unwrap().status;
+    shared.lock().unwrap().calls.push((c.taskid, claimed, status));
+    let out_of_gas =
+        ExternalCallResult { success: false, output: Bytes::new(), gas_used: call.gas_limit, gas_refund: 0 };
+    match behaviour {
+        CallbackBehaviour::Succeed if call.gas_limit < SUCCEED_GAS => out_of_gas,
+        CallbackBehaviour::Succeed => ExternalCallResult::returned(Vec::new(), SUCCEED_GAS),
+        CallbackBehaviour::Revert => {
+            // Up to 510 bytes, so some are cut to 256.
+            let data: Vec<u8> = (0..c.taskid.0[1] as usize * 2).map(|i| i as u8 ^ c.taskid.0[2]).collect();
+            ExternalCallResult::reverted(data, call.gas_limit.min(3_000))
+        }
+        CallbackBehaviour::BurnGas => out_of_gas,
+        CallbackBehaviour::Reenter => {
+            let tries: [(Contract, Vec<u8>); 6] = [
+                (Contract::Engine, IEngine::claimSolutionCall { taskid_: c.taskid }.abi_encode()),
+                (Contract::Engine, IEngine::retryCallbackCall { taskid_: c.taskid, gasLimit_: 0 }.abi_encode()),
+                (
+                    Contract::Engine,
+                    IEngine::submitTaskCall {
+                        version_: 0,
+                        owner_: me,
+                        model_: free_model,
+                        fee_: U256::ZERO,
+                        input_: Bytes::from_static(b"from inside a callback"),
+                    }
+                    .abi_encode(),
+                ),
+                (Contract::Engine, IEngine::validatorDepositCall { validator_: me, amount_: U256::ZERO }.abi_encode()),
+                (Contract::Token, IDmlToken::transferCall { to: account(0), amount: U256::ZERO }.abi_encode()),
+                (Contract::Token, IDmlToken::delegateCall { delegatee: account(0) }.abi_encode()),
+            ];
+            for (target, data) in tries {
+                let result = dml_engine::call(storage, &ctx, target, &data);
+                assert!(result.is_err(), "a state-changing call from inside a callback went through: {data:02x?}");
+            }
+            if call.gas_limit < SUCCEED_GAS {
+                out_of_gas
+            } else {
+                ExternalCallResult::returned(Vec::new(), SUCCEED_GAS)
+            }
+        }
+    }
+}
+
+/// A task's callback as submitted (`CallbackRequested`).
+struct Requested {
+    callback: Address,
+    gas_limit: u64,
+    fee: U256,
+}
+
+/// Callback records seen at the end of sequences, by status (for the long run's figure).
+static CALLBACK_STATUSES: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+/// Sequences with callbacks run in this process.
+static CALLBACK_SEQUENCES: AtomicU64 = AtomicU64::new(0);
+/// `retryCallback` calls that went through (delivered or failed again).
+static RETRIES: AtomicU64 = AtomicU64::new(0);
+
 /// The random sequences' count: `DML_PROPTEST_CASES`, or 48.
 fn cases() -> u32 {
     std::env::var("DML_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
@@ -67,6 +190,11 @@ struct Sim {
     delegators: HashMap<(Address, Address), DelegatorFlows>,
     /// Operations applied, for the long run's figure.
     ops_applied: u64,
+    callback_contracts: Arc<Mutex<CallbackContracts>>,
+    /// Tasks submitted with a callback.
+    requested: HashMap<B256, Requested>,
+    /// `CallbackDelivered` events per task.
+    delivered: HashMap<B256, u32>,
 }
 
 impl Sim {
@@ -99,6 +227,7 @@ impl Sim {
         let thin = account(ACTORS - 1);
         w.deposit(thin, dml(5));
         let genesis_supply = w.total_supply();
+        let callback_contracts = Self::install_callback_contracts(&mut w, free);
         let mut sim = Self {
             w,
             models: [free, paid],
@@ -110,12 +239,31 @@ impl Sim {
             pools: HashMap::new(),
             delegators: HashMap::new(),
             ops_applied: 0,
+            callback_contracts,
+            requested: HashMap::new(),
+            delivered: HashMap::new(),
         };
         for i in 0..2 {
             sim.apply(&Op::DelegateStake { who: i, solver: ACTORS - 1, amount: 100 });
         }
         sim.apply(&Op::DelegateStake { who: 2, solver: 0, amount: 50 });
         sim
+    }
+
+    /// Installs the callback contracts (code, and the hook that runs it).
+    fn install_callback_contracts(w: &mut World, free_model: B256) -> Arc<Mutex<CallbackContracts>> {
+        let contracts = Arc::new(Mutex::new(CallbackContracts {
+            behaviours: [CallbackBehaviour::Succeed; CALLBACK_CONTRACTS as usize],
+            clock: (w.block, w.time),
+            free_model,
+            calls: Vec::new(),
+        }));
+        let hooked = Arc::clone(&contracts);
+        w.storage.set_call_hook(move |storage, call| answer_callback(&hooked, storage, call));
+        for i in 0..CALLBACK_CONTRACTS {
+            w.storage.set_code_size(callback_address(i), 1_000);
+        }
+        contracts
     }
 
     fn task(&self, index: usize) -> B256 {
@@ -133,9 +281,17 @@ impl Sim {
 
     fn send_raw(&mut self, from: Address, target: Contract, data: &[u8]) -> Option<Vec<u8>> {
         let before = self.w.storage.clone();
+        self.w.storage.take_call_logs();
+        self.callback_contracts.lock().unwrap().clock = (self.w.block, self.w.time);
         match self.w.raw(from, target, data) {
             Ok(outcome) => {
-                for log in &outcome.logs {
+                // The logs handed over with a call into a callback contract, then the rest.
+                let mut logs = self.w.storage.take_call_logs();
+                logs.extend(outcome.logs.iter().cloned());
+                if data.starts_with(&IEngine::retryCallbackCall::SELECTOR) {
+                    RETRIES.fetch_add(1, Ordering::Relaxed);
+                }
+                for log in &logs {
                     let topic = log.topics[0];
                     if topic == IEngine::TaskSubmitted::SIGNATURE_HASH {
                         self.tasks.push(log.topics[1]);
@@ -153,6 +309,7 @@ impl Sim {
                         *self.endings.entry(id).or_default() += 1;
                     }
                     self.record_delegation_flows(log);
+                    self.record_callback_events(log);
                 }
                 Some(outcome.output.to_vec())
             }
@@ -166,6 +323,94 @@ impl Sim {
     fn apply(&mut self, op: &Op) {
         ops::apply(self, op);
         self.ops_applied += 1;
+    }
+
+    fn record_callback_events(&mut self, log: &dml_engine::Log) {
+        let topics = log.topics.iter().copied();
+        let topic = log.topics[0];
+        if topic == IEngine::CallbackRequested::SIGNATURE_HASH {
+            let e = IEngine::CallbackRequested::decode_raw_log(topics, &log.data).unwrap();
+            let requested = Requested { callback: e.callback, gas_limit: e.gasLimit, fee: e.fee };
+            assert!(self.requested.insert(e.task, requested).is_none(), "a second callback for one task");
+        } else if topic == IEngine::CallbackDelivered::SIGNATURE_HASH {
+            let e = IEngine::CallbackDelivered::decode_raw_log(topics, &log.data).unwrap();
+            assert_eq!(e.callback, self.requested[&e.task].callback);
+            *self.delivered.entry(e.task).or_default() += 1;
+        } else if topic == IEngine::CallbackFailed::SIGNATURE_HASH {
+            let e = IEngine::CallbackFailed::decode_raw_log(topics, &log.data).unwrap();
+            assert_eq!(e.callback, self.requested[&e.task].callback);
+            assert!(e.reason.len() <= MAX_CALLBACK_REASON_BYTES, "a reason of {} bytes", e.reason.len());
+        } else if topic == IEngine::CallbackCancelled::SIGNATURE_HASH {
+            let e = IEngine::CallbackCancelled::decode_raw_log(topics, &log.data).unwrap();
+            assert_eq!(e.callback, self.requested[&e.task].callback);
+        }
+    }
+
+    /// Every callback record agrees with its task: pending (its fee still
+    /// escrowed) until the task ends; delivered or failed only once the
+    /// solution is claimed; cancelled (its fee refunded) only if the task
+    /// ended without one. A callback was called only for a claimed task, and
+    /// delivered at most once. Returns the callback fees the engine holds.
+    fn check_callbacks(&mut self) -> U256 {
+        let mut held = U256::ZERO;
+        for id in self.tasks.clone() {
+            let record = self.w.engine(account(0), IEngine::callbacksCall { taskid: id }).unwrap();
+            let Some(requested) = self.requested.get(&id) else {
+                assert_eq!(
+                    (record.callback, record.gasLimit, record.status, record.fee),
+                    (Address::ZERO, 0, 0, U256::ZERO),
+                    "a plain task has no callback record"
+                );
+                continue;
+            };
+            assert_eq!((record.callback, record.gasLimit), (requested.callback, requested.gas_limit));
+            let claimed = self.w.engine(account(0), IEngine::solutionsCall { taskid: id }).unwrap().claimed;
+            let ended = self.endings.contains_key(&id);
+            match record.status {
+                PENDING => {
+                    assert_eq!(record.fee, requested.fee, "a pending callback keeps its fee escrowed");
+                    assert!(!ended && !claimed, "a pending callback of an ended task");
+                }
+                DELIVERED | FAILED => {
+                    assert_eq!(record.fee, U256::ZERO, "the fee was paid at the delivery");
+                    assert!(ended && claimed, "a callback called before its solution was final");
+                }
+                CANCELLED => {
+                    assert_eq!(record.fee, U256::ZERO, "a cancelled callback's fee was refunded");
+                    assert!(ended && !claimed, "a callback cancelled for a solution that stood");
+                }
+                other => panic!("callback status {other}"),
+            }
+            assert!(self.delivered.get(&id).copied().unwrap_or_default() <= 1, "a callback delivered twice");
+            held += record.fee;
+        }
+        let calls = self.callback_contracts.lock().unwrap().calls.clone();
+        for (id, claimed, status) in calls {
+            assert!(claimed, "task {id}: its callback saw an unclaimed task");
+            assert!(status == PENDING || status == FAILED, "task {id}: called with status {status}");
+            let record = self.w.engine(account(0), IEngine::callbacksCall { taskid: id }).unwrap();
+            assert!(record.status == DELIVERED || record.status == FAILED, "task {id}: called, now {}", record.status);
+        }
+        held
+    }
+
+    /// Retries every failed callback once, by its contract or its task's
+    /// owner in turn, the contracts behaving as the sequence left them.
+    fn retry_failed_callbacks(&mut self) {
+        for (index, id) in self.tasks.clone().into_iter().enumerate() {
+            let record = self.w.engine(account(0), IEngine::callbacksCall { taskid: id }).unwrap();
+            if record.status == FAILED {
+                self.apply(&Op::RetryCallback { who: ACTORS + (index % 2) as u8, task: index, gas: 0 });
+            }
+        }
+    }
+
+    /// Adds this sequence's final callback statuses to the process's figure.
+    fn count_callback_statuses(&mut self) {
+        for id in self.requested.keys().copied().collect::<Vec<_>>() {
+            let record = self.w.engine(account(0), IEngine::callbacksCall { taskid: id }).unwrap();
+            CALLBACK_STATUSES[record.status as usize].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn record_delegation_flows(&mut self, log: &dml_engine::Log) {
@@ -254,6 +499,8 @@ impl Sim {
         let mut all: Vec<Address> = (0..10).map(account).collect();
         all.extend(self.model_addrs);
         all.extend([self.w.treasury, self.w.owner, self.w.contracts.engine]);
+        // A task's owner may be its callback contract, refunded when the task is.
+        all.extend((0..CALLBACK_CONTRACTS).map(callback_address));
         all
     }
 
@@ -285,10 +532,11 @@ impl Sim {
         let accrued = self.w.accrued_fees();
         let liquidity = self.w.engine(account(0), IEngine::accruedLiquidityRewardsCall {}).unwrap();
         let pools = self.check_pools();
-        let held = staked + accrued + liquidity + self.escrowed_fees() + pools;
+        let callback_fees = self.check_callbacks();
+        let held = staked + accrued + liquidity + self.escrowed_fees() + callback_fees + pools;
         let engine_balance = self.w.balance(self.w.contracts.engine);
         if settled {
-            assert_eq!(engine_balance, held, "engine holds exactly stakes, accruals and open fees");
+            assert_eq!(engine_balance, held, "engine holds exactly stakes, accruals, open fees and callback fees");
         } else {
             assert!(engine_balance >= held, "engine holds less than it owes");
         }
@@ -440,6 +688,14 @@ impl ops::Host for Sim {
     fn models(&self) -> [B256; 2] {
         self.models
     }
+
+    fn callback_contract(&self, index: u8) -> Option<Address> {
+        Some(callback_address(index % CALLBACK_CONTRACTS))
+    }
+
+    fn set_callback_behaviour(&mut self, index: u8, behaviour: CallbackBehaviour) {
+        self.callback_contracts.lock().unwrap().behaviours[(index % CALLBACK_CONTRACTS) as usize] = behaviour;
+    }
 }
 
 proptest! {
@@ -463,6 +719,37 @@ proptest! {
         if after / 100_000 > before / 100_000 {
             let excess = MAX_EXCESS.load(std::sync::atomic::Ordering::Relaxed);
             eprintln!("random sequences: {after} operations checked; most any delegator got over its deposits: {excess} wei");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sequences_with_callbacks_keep_the_invariants(ops in prop::collection::vec(op_with_callbacks(), 40..160)) {
+        let mut sim = Sim::new();
+        sim.check(true);
+        for op in &ops {
+            sim.apply(op);
+            sim.check(false);
+        }
+        sim.drain();
+        sim.check(true);
+        sim.retry_failed_callbacks();
+        sim.check(true);
+        sim.exit_pools();
+        sim.check(true);
+        sim.count_callback_statuses();
+        let sequences = CALLBACK_SEQUENCES.fetch_add(1, Ordering::Relaxed) + 1;
+        if sequences % 100 == 0 || sequences == u64::from(cases()) {
+            let [_, pending, delivered, failed, cancelled] =
+                CALLBACK_STATUSES.each_ref().map(|n| n.load(Ordering::Relaxed));
+            eprintln!(
+                "random sequences with callbacks: {sequences} run; callbacks at the end: {pending} pending, \
+                 {delivered} delivered, {failed} failed, {cancelled} cancelled; {} retries went through",
+                RETRIES.load(Ordering::Relaxed)
+            );
         }
     }
 }
@@ -500,4 +787,81 @@ fn a_long_scripted_sequence_reaches_slashing_and_stays_conserved() {
     assert!(slash > U256::ZERO);
     sim.drain();
     sim.check(true);
+}
+
+#[test]
+fn a_scripted_sequence_with_callbacks_reaches_every_outcome_and_stays_conserved() {
+    // Every callback behaviour at the claim; a contestation each way; a
+    // retraction; retries by the owner and by the callback contract.
+    let mut sim = Sim::new();
+    let behaviours =
+        [CallbackBehaviour::Succeed, CallbackBehaviour::Revert, CallbackBehaviour::BurnGas, CallbackBehaviour::Reenter];
+    let submit = |sim: &mut Sim, user: u8, callback: u8, owner_is_callback: bool| {
+        sim.apply(&Op::SubmitWithCallback {
+            user,
+            fee_centi: 150,
+            model: true,
+            callback,
+            no_code: false,
+            owner_is_callback,
+            gas: 100_000,
+            callback_fee_centi: 40,
+        });
+        sim.tasks.len() - 1
+    };
+    let mut claimed = Vec::new();
+    for (round, behaviour) in behaviours.into_iter().enumerate() {
+        let round = round as u8;
+        sim.apply(&Op::SetCallbackBehaviour { callback: round % CALLBACK_CONTRACTS, behaviour });
+        let task = submit(&mut sim, round, round % CALLBACK_CONTRACTS, round % 2 == 1);
+        sim.apply(&Op::Solve { solver: (round + 1) % ACTORS, task, wrong: false });
+        sim.apply(&Op::Wait { seconds: WINDOW + 1 });
+        sim.apply(&Op::Claim { task });
+        sim.check(false);
+        claimed.push(task);
+    }
+    // A contestation the solution loses, and one it survives (callback 1 still reverts).
+    let mut contested = Vec::new();
+    for (offset, wrong) in [(0u8, true), (1, false)] {
+        let task = submit(&mut sim, 2 + offset, 1, false);
+        sim.apply(&Op::Solve { solver: 1, task, wrong });
+        sim.apply(&Op::Contest { who: 3, task });
+        sim.apply(&Op::Vote { who: 4, task, yea: wrong });
+        sim.apply(&Op::Vote { who: 0, task, yea: wrong });
+        sim.apply(&Op::Wait { seconds: WINDOW });
+        sim.apply(&Op::Finish { task, batch: 1 });
+        sim.apply(&Op::Finish { task, batch: 5 });
+        sim.check(false);
+        contested.push(task);
+    }
+    // A retraction.
+    let retracted = submit(&mut sim, 4, 2, true);
+    sim.apply(&Op::Wait { seconds: WINDOW + 1 });
+    sim.apply(&Op::Retract { task: retracted });
+    sim.check(false);
+    let status = |sim: &mut Sim, task: usize| {
+        let id = sim.tasks[task];
+        sim.w.engine(account(0), IEngine::callbacksCall { taskid: id }).unwrap().status
+    };
+    let finished: Vec<u8> =
+        claimed.iter().chain(&contested).chain([&retracted]).map(|&t| status(&mut sim, t)).collect();
+    // Succeed, Revert, BurnGas, Reenter (which swallows its refusals); lost,
+    // survived (to a reverting callback); retracted.
+    assert_eq!(finished, [DELIVERED, FAILED, FAILED, DELIVERED, CANCELLED, FAILED, CANCELLED]);
+    // Retries of the failures, fixed: by the callback contract, by the owner.
+    for callback in 0..CALLBACK_CONTRACTS {
+        sim.apply(&Op::SetCallbackBehaviour { callback, behaviour: CallbackBehaviour::Succeed });
+    }
+    for (i, &task) in claimed.iter().chain(&contested).enumerate() {
+        sim.apply(&Op::RetryCallback { who: ACTORS + (i % 2) as u8, task, gas: 0 });
+    }
+    sim.drain();
+    sim.check(true);
+    let finished: Vec<u8> =
+        claimed.iter().chain(&contested).chain([&retracted]).map(|&t| status(&mut sim, t)).collect();
+    assert_eq!(finished, [DELIVERED, DELIVERED, DELIVERED, DELIVERED, CANCELLED, DELIVERED, CANCELLED]);
+    let calls = sim.callback_contracts.lock().unwrap().calls.len();
+    // Four claims and a contestation survived, and three failures retried.
+    assert_eq!(calls, 4 + 1 + 3, "callee calls");
+    assert_eq!(sim.delivered.len(), 5, "each delivered once");
 }

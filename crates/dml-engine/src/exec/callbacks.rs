@@ -28,9 +28,11 @@ use dml_primitives::{IDmlTaskReceiver, MAX_CALLBACK_GAS, MAX_CALLBACK_REASON_BYT
 use super::*;
 use crate::layout::CallbackStatus;
 
-/// Gas a delivery must keep beyond the callback's own: the status write and
-/// the `CallbackFailed` log with the longest reason, after the call returns.
-const AFTER_CALLBACK_GAS: u64 = 9_000;
+/// Gas a delivery must keep beyond the callback's own: the call's own price
+/// (a cold account, the guard's writes, the calldata), then the status write
+/// and the `CallbackFailed` log with the longest reason after it returns
+/// (about 10,100 in all), with room to spare.
+const AFTER_CALLBACK_GAS: u64 = 12_000;
 
 fn callback_slot(id: B256, word: u64) -> U256 {
     mapping_slot(id, u(es::CALLBACKS)) + u(word)
@@ -116,14 +118,16 @@ impl<S: Storage> Exec<'_, '_, S> {
         let head = self.j.load(Contract::Engine, callback_slot(id, 0));
         let target = word_to_address(head);
         let owner = word_to_address(self.j.load(Contract::Engine, task_slot(id, task_word::OWNER_FEE)));
+        // Where the callback stands is public (`callbacks`), so it is said
+        // before who may retry: a retracted task has no owner left to check.
         match CallbackStatus::from_field(get(head, field::CALLBACK_STATUS)) {
             CallbackStatus::None => return Err("task has no callback"),
-            _ if self.ctx.sender != owner && self.ctx.sender != target => {
-                return Err("only the task's owner or its callback may retry");
-            }
             CallbackStatus::Pending => return Err("solution is not final yet"),
             CallbackStatus::Delivered => return Err("callback already delivered"),
             CallbackStatus::Cancelled => return Err("callback cancelled: the task has no final solution"),
+            CallbackStatus::Failed if self.ctx.sender != owner && self.ctx.sender != target => {
+                return Err("only the task's owner or its callback may retry");
+            }
             CallbackStatus::Failed => {}
         }
         let gas = if gas == 0 { get(head, field::CALLBACK_GAS).to::<u64>() } else { gas };

@@ -3,6 +3,11 @@
 //! that any host can run. The engine's in-memory world runs them here
 //! (`properties.rs`); `dml-stylus` runs the same sequences through the Stylus
 //! wasm and the dev chain side by side.
+//!
+//! [`op`] draws what every host can run. [`op_with_callbacks`] adds tasks
+//! with callbacks, their retries and the behaviour of the callback contracts,
+//! for a host that has such contracts ([`Host::callback_contract`]); `op`'s
+//! draws are unchanged by them, so a seed gives the same sequence as before.
 #![allow(dead_code)]
 
 use dml_engine::Contract;
@@ -104,7 +109,49 @@ pub enum Op {
         engine: bool,
         data: Vec<u8>,
     },
+    /// `submitTaskWithCallback` from `user` to callback contract `callback`
+    /// (or, with `no_code`, to an account without code), owned by `user` or
+    /// by the callback contract (`owner_is_callback`).
+    SubmitWithCallback {
+        user: u8,
+        fee_centi: u64,
+        model: bool,
+        callback: u8,
+        no_code: bool,
+        owner_is_callback: bool,
+        gas: u64,
+        callback_fee_centi: u64,
+    },
+    /// `retryCallback(task, gas)` from actor `who`, or (`ACTORS`) the task's
+    /// callback contract, or (`ACTORS + 1`) the task's owner.
+    RetryCallback {
+        who: u8,
+        task: usize,
+        gas: u64,
+    },
+    /// Callback contract `callback` answers with `behaviour` from now on.
+    SetCallbackBehaviour {
+        callback: u8,
+        behaviour: CallbackBehaviour,
+    },
 }
+
+/// How a callback contract of a host answers `onTaskSolved`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallbackBehaviour {
+    /// Returns (if its gas covers what it does).
+    Succeed,
+    /// Reverts with some revert data.
+    Revert,
+    /// Uses all the gas it was given.
+    BurnGas,
+    /// Calls the engine and the token back, state-changingly and with views,
+    /// from inside the callback (and returns).
+    Reenter,
+}
+
+/// Callback contracts a host may offer ([`Host::callback_contract`]).
+pub const CALLBACK_CONTRACTS: u8 = 3;
 
 /// Operations weighted towards the task lifecycle.
 pub fn op() -> impl Strategy<Value = Op> {
@@ -135,6 +182,55 @@ pub fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// [`op`], and now and then a task with a callback, a retry of one, or a
+/// callback contract changing its behaviour.
+pub fn op_with_callbacks() -> impl Strategy<Value = Op> {
+    let actor = 0..ACTORS;
+    let task = 0usize..64;
+    let gas = prop_oneof![
+        1 => Just(0u64),
+        1 => 1u64..5_000,
+        6 => 5_000u64..400_000,
+        1 => Just(dml_primitives::MAX_CALLBACK_GAS),
+        1 => Just(dml_primitives::MAX_CALLBACK_GAS + 1),
+    ];
+    let behaviour = prop_oneof![
+        Just(CallbackBehaviour::Succeed),
+        Just(CallbackBehaviour::Revert),
+        Just(CallbackBehaviour::BurnGas),
+        Just(CallbackBehaviour::Reenter),
+    ];
+    let submit = (
+        (actor.clone(), 0u64..500, any::<bool>()),
+        (0..CALLBACK_CONTRACTS, prop::bool::weighted(0.05), prop::bool::weighted(0.3)),
+        (gas.clone(), 0u64..300),
+    )
+        .prop_map(
+            |((user, fee_centi, model), (callback, no_code, owner_is_callback), (gas, callback_fee_centi))| {
+                Op::SubmitWithCallback {
+                    user,
+                    fee_centi,
+                    model,
+                    callback,
+                    no_code,
+                    owner_is_callback,
+                    gas,
+                    callback_fee_centi,
+                }
+            },
+        );
+    // Mostly those allowed to retry: the callback contract or the task's owner.
+    let retrier = prop_oneof![1 => 0..ACTORS, 3 => ACTORS..ACTORS + 2];
+    let retry = (retrier, task, prop_oneof![3 => Just(0u64), 1 => gas]);
+    let set_behaviour = (0..CALLBACK_CONTRACTS, behaviour);
+    prop_oneof![
+        37 => op(),
+        6 => submit,
+        4 => retry.prop_map(|(who, task, gas)| Op::RetryCallback { who, task, gas }),
+        2 => set_behaviour.prop_map(|(callback, behaviour)| Op::SetCallbackBehaviour { callback, behaviour }),
+    ]
+}
+
 /// What a host offers the translation.
 pub trait Host {
     /// The address of actor `index`.
@@ -149,6 +245,16 @@ pub trait Host {
     fn task_count(&self) -> usize;
     /// The two models: free, and paid with a mineable rate.
     fn models(&self) -> [B256; 2];
+    /// Callback contract `index` (below [`CALLBACK_CONTRACTS`]), if this host
+    /// has callback contracts; without them the callback operations do nothing.
+    fn callback_contract(&self, index: u8) -> Option<Address> {
+        let _ = index;
+        None
+    }
+    /// Makes callback contract `index` answer with `behaviour`.
+    fn set_callback_behaviour(&mut self, index: u8, behaviour: CallbackBehaviour) {
+        let _ = (index, behaviour);
+    }
 }
 
 /// A solution CID (a CIDv0 multihash) tagged by one byte.
@@ -292,5 +398,51 @@ pub fn apply<H: Host>(host: &mut H, op: &Op) {
             let from = host.actor(3);
             host.send(from, target, data);
         }
+        Op::SubmitWithCallback {
+            user,
+            fee_centi,
+            model,
+            callback,
+            no_code,
+            owner_is_callback,
+            gas,
+            callback_fee_centi,
+        } => {
+            let Some(contract) = host.callback_contract(callback) else {
+                return;
+            };
+            let from = host.actor(user);
+            let call = IEngine::submitTaskWithCallbackCall {
+                version_: 0,
+                owner_: if owner_is_callback { contract } else { from },
+                model_: host.models()[model as usize],
+                fee_: U256::from(fee_centi) * ONE_DML / U256::from(100u8),
+                input_: Bytes::from(format!("{{\"n\":{},\"callback\":true}}", host.task_count()).into_bytes()),
+                callback_: if no_code { host.actor((user + 1) % ACTORS) } else { contract },
+                callbackGasLimit_: gas,
+                callbackFee_: U256::from(callback_fee_centi) * ONE_DML / U256::from(100u8),
+            };
+            send(host, from, e, call);
+        }
+        Op::RetryCallback { who, task, gas } => {
+            if host.callback_contract(0).is_none() {
+                return;
+            }
+            let id = host.task(task);
+            let viewer = host.actor(0);
+            let from = match who {
+                w if w < ACTORS => host.actor(w),
+                ACTORS => match send(host, viewer, e, IEngine::callbacksCall { taskid: id }) {
+                    Some(record) => record.callback,
+                    None => return,
+                },
+                _ => match send(host, viewer, e, IEngine::tasksCall { taskid: id }) {
+                    Some(task) => task.owner,
+                    None => return,
+                },
+            };
+            send(host, from, e, IEngine::retryCallbackCall { taskid_: id, gasLimit_: gas });
+        }
+        Op::SetCallbackBehaviour { callback, behaviour } => host.set_callback_behaviour(callback, behaviour),
     }
 }
