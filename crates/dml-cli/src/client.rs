@@ -491,6 +491,12 @@ impl Client {
             .await
     }
 
+    /// Signs and sends a contract creation (`code`: creation code with its
+    /// constructor arguments); the receipt names the new contract.
+    pub async fn deploy(&self, code: Bytes, what: &str) -> anyhow::Result<TransactionReceipt> {
+        self.send_request(TransactionRequest::default().with_deploy_code(code), what).await
+    }
+
     /// Signs and sends a call to the engine.
     pub async fn send_engine<C: SolCall>(&self, call: C, what: &str) -> anyhow::Result<TransactionReceipt> {
         self.send(self.engine, call, what).await

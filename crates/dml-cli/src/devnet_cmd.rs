@@ -91,6 +91,11 @@ pub struct DevnetArgs {
     /// DML (whole) each of those accounts delegates to each solver.
     #[arg(long, default_value_t = 50, value_name = "DML")]
     pub delegation: u64,
+    /// Deploy the example contracts that request inference at genesis (an NFT
+    /// collection minting with textgenrnn, competitions, task chains) and
+    /// advance every task chain whose step is solved (`dml examples`).
+    #[arg(long)]
+    pub examples: bool,
     /// Directory with the built-in models' weights (default: $DML_WEIGHTS_DIR or ~/.cache/dml/weights).
     #[arg(long)]
     pub weights_dir: Option<PathBuf>,
@@ -192,6 +197,12 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             template: String::from_utf8_lossy(template.bytes).into_owned(),
         })
         .collect();
+    node_config.genesis.examples = dml_chain::ExamplesConfig {
+        enabled: args.examples,
+        nft_model: Some("textgenrnn".into()),
+        gateway_base: format!("http://127.0.0.1:{}/ipfs/", args.gateway_port),
+        ..Default::default()
+    };
     let fresh_chain = args.data_dir.as_ref().is_none_or(|d| !d.join("chain").exists());
     if fresh_chain {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
@@ -282,6 +293,9 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
 
     let governance = dml_chain::GovernanceAddresses::at_genesis();
     let liquidity = dml_chain::LiquidityAddresses::at_genesis();
+    let relay_client = relay_client(&node.http_url(), &api_url, &gateway_url).await?;
+    let examples = examples_on_chain(&relay_client, args.examples).await?;
+    let relay = examples.map(|examples| spawn_chain_relay(relay_client, examples.task_chain));
     let accounts: Vec<(Address, String)> =
         signers.iter().map(|s| (s.address(), hex::encode_prefixed(s.to_bytes()))).collect();
     if args.json {
@@ -310,11 +324,16 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             "commission_cooldown": args.commission_cooldown,
             "delegators": delegator_addresses.iter().map(|(_, a)| a).collect::<Vec<_>>(),
             "pools": pools.iter().map(pool_json).collect::<Vec<_>>(),
+            "examples": examples.map(|e| json!({
+                "nft": e.nft,
+                "competition": e.competition,
+                "task_chain": e.task_chain,
+            })),
         });
         println!("{info}");
     } else {
         let urls = BannerUrls { api: &api_url, gateway: &gateway_url, metrics: metrics_addr };
-        let network = BannerNetwork { models: &models, solvers: &solvers, pools: &pools, cap_ratio };
+        let network = BannerNetwork { models: &models, solvers: &solvers, pools: &pools, cap_ratio, examples };
         print_banner(&node, chain_id, &contracts, &governance, &urls, &accounts, &network, &args);
     }
 
@@ -328,6 +347,9 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         } => tracing::error!("a solver stopped; shutting the network down"),
     }
     tracing::info!("shutting down");
+    if let Some(relay) = relay {
+        relay.abort();
+    }
     for (solver, _) in solvers {
         if let Err(e) = solver.shutdown().await {
             tracing::warn!(error = %e, "solver stopped with an error");
@@ -462,6 +484,53 @@ struct BannerNetwork<'a> {
     pools: &'a [PoolSummary],
     /// The engine's cap on counted delegation (1e18 = 1× the solver's own stake).
     cap_ratio: U256,
+    /// The example contracts, when the chain has them.
+    examples: Option<dml_chain::ExampleAddresses>,
+}
+
+/// A client of the devnet signing with dev account 0, for the chain relay.
+async fn relay_client(rpc_url: &str, api_url: &str, gateway_url: &str) -> anyhow::Result<crate::client::Client> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Relay {
+        #[command(flatten)]
+        client: crate::client::ClientArgs,
+    }
+    let flags = ["relay", "--rpc-url", rpc_url, "--api-url", api_url, "--gateway-url", gateway_url, "--dev-account", "0"];
+    let relay = Relay::try_parse_from(flags).context("the relay's client settings")?;
+    crate::client::Client::connect(&relay.client).await
+}
+
+/// The example contracts, if the chain has them (a chain kept in a data
+/// directory has them only if it was created with `--examples`).
+async fn examples_on_chain(
+    client: &crate::client::Client,
+    asked: bool,
+) -> anyhow::Result<Option<dml_chain::ExampleAddresses>> {
+    let examples = dml_chain::ExampleAddresses::at_genesis();
+    if client.code_size(examples.nft).await? > 0 {
+        return Ok(Some(examples));
+    }
+    if asked {
+        tracing::warn!("--examples: this chain was created without them (its data directory predates the flag)");
+    }
+    Ok(None)
+}
+
+/// Advances every task chain whose current step is solved, every two
+/// seconds, signing with dev account 0: chains move on with nobody running
+/// `dml examples chain`.
+fn spawn_chain_relay(client: crate::client::Client, task_chain: Address) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match crate::examples_cmd::relay_chains(&client, task_chain).await {
+                Ok(0) => {}
+                Ok(advanced) => tracing::info!(advanced, "task chain relay advanced steps"),
+                Err(error) => tracing::warn!(error = %format!("{error:#}"), "task chain relay"),
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    })
 }
 
 /// Where the devnet's other services listen, for the banner.
@@ -498,6 +567,11 @@ fn print_banner(
     let liquidity = dml_chain::LiquidityAddresses::at_genesis();
     println!("  DML/WETH   {}  (Uniswap V2 pair; router {})", liquidity.pair, liquidity.router);
     println!("  LP staking {}  (earns the liquidity share of every mint: `dml lp`)", liquidity.staking);
+    if let Some(examples) = network.examples {
+        println!("  NFT        {}  (A.1: every mint asks textgenrnn; the callback sets the token's content)", examples.nft);
+        println!("  contests   {}  (A.2: competitions over task outputs)", examples.competition);
+        println!("  chains     {}  (A.4: each solution becomes the next task's input)", examples.task_chain);
+    }
     println!();
     println!(
         "Governance: proposals need {} DML of votes; voting starts {} s after a proposal and lasts {} s; \
@@ -569,6 +643,16 @@ fn print_banner(
         flags(&["--rpc-url", "--api-url", "--gateway-url"])
     );
     println!("  {dml} model list{}", flags(&["--rpc-url", "--gateway-url"]));
+    if network.examples.is_some() {
+        println!(
+            "  {dml} examples mint{} --dev-account 9 'a lighthouse at dusk' --wait",
+            flags(&["--rpc-url", "--gateway-url"])
+        );
+        println!(
+            "  {dml} examples chain{} --dev-account 9 'Once upon a time' --steps 3",
+            flags(&["--rpc-url", "--gateway-url"])
+        );
+    }
     println!("  {dml} balance{} {}", flags(&["--rpc-url"]), accounts.get(1).map(|a| a.0).unwrap_or_default());
     println!("  {dml} gov delegate{} --dev-account 8", flags(&["--rpc-url"]));
     println!("  {dml} gov list{}", flags(&["--rpc-url"]));

@@ -14,6 +14,7 @@ mod client;
 mod config;
 mod content_cmd;
 mod devnet_cmd;
+mod examples_cmd;
 mod gov_actions;
 mod gov_cmd;
 mod gov_format;
@@ -68,6 +69,9 @@ enum Command {
     /// LP staking: add DML and ETH to the DML/WETH pair, stake the LP tokens, claim the engine's liquidity rewards.
     #[command(subcommand)]
     Lp(lp_cmd::LpCommand),
+    /// Contracts that request inference and act on the answer: deploy them, mint an NFT, run a chain of tasks.
+    #[command(subcommand)]
+    Examples(examples_cmd::ExamplesCommand),
     /// Keystores (Web3 Secret Storage, as geth and foundry read them): new, import, list.
     #[command(subcommand)]
     Wallet(wallet_cmd::WalletCommand),
@@ -133,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Vote(args) => chain_cmd::run_vote(args),
         Command::Gov(command) => gov_cmd::run(command),
         Command::Lp(command) => lp_cmd::run(command),
+        Command::Examples(command) => examples_cmd::run(command),
         Command::Wallet(command) => wallet_cmd::run(command),
         Command::Balance(args) => chain_cmd::run_balance(args),
         Command::Transfer(args) => chain_cmd::run_transfer(args),

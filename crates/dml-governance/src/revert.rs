@@ -14,6 +14,9 @@ use crate::{
     abi::{
         IGovernor::IGovernorErrors, ITimelockController::ITimelockControllerErrors, IVotesErrors::IVotesErrorsErrors,
     },
+    requesters::{
+        IDmlCompetition::IDmlCompetitionErrors, IDmlImageNFT::IDmlImageNFTErrors, IDmlTaskChain::IDmlTaskChainErrors,
+    },
     staking::ILiquidityStaking::ILiquidityStakingErrors,
     OperationState, ProposalState,
 };
@@ -47,6 +50,15 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     if let Ok(error) = ILiquidityStakingErrors::abi_decode(data) {
         return Some(staking_error(error));
     }
+    if let Ok(error) = IDmlImageNFTErrors::abi_decode(data) {
+        return Some(requester_error(format!("{error:?}")));
+    }
+    if let Ok(error) = IDmlCompetitionErrors::abi_decode(data) {
+        return Some(requester_error(format!("{error:?}")));
+    }
+    if let Ok(error) = IDmlTaskChainErrors::abi_decode(data) {
+        return Some(requester_error(format!("{error:?}")));
+    }
     if let Ok(revert) = Revert::abi_decode(data) {
         return Some(revert.reason);
     }
@@ -55,6 +67,17 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
         return Some(format!("Panic: {kind} (code {:#x})", panic.code));
     }
     None
+}
+
+/// An example requester's error (`DmlImageNFT`, `DmlCompetition`,
+/// `DmlTaskChain`), from its debug form `Name(Name { field: value, … })`:
+/// `Name: field: value, …`, or the bare name of an error without fields.
+fn requester_error(debug: String) -> String {
+    let inner = debug.split_once('(').map_or(debug.as_str(), |(_, rest)| rest.strip_suffix(')').unwrap_or(rest));
+    match inner.split_once(" { ") {
+        Some((name, fields)) => format!("{name}: {}", fields.trim_end_matches(" }")),
+        None => inner.to_string(),
+    }
 }
 
 /// Formats token base units (18 decimals) as DML: `12.5 DML`, `1000 DML`,
@@ -280,6 +303,15 @@ fn role_name(role: B256) -> String {
 mod tests {
     use super::*;
     use crate::{IGovernor, ITimelockController, IVotesErrors};
+
+    #[test]
+    fn names_the_example_contracts_errors_with_their_fields() {
+        use crate::{IDmlImageNFT, IDmlTaskChain};
+        let data = IDmlImageNFT::InvalidPromptLength { length: U256::ZERO, maxLength: U256::from(1000u64) }.abi_encode();
+        assert_eq!(decode_revert(&data).unwrap(), "InvalidPromptLength: length: 0, maxLength: 1000");
+        let data = IDmlTaskChain::MarkerInPrompt {}.abi_encode();
+        assert_eq!(decode_revert(&data).unwrap(), "MarkerInPrompt");
+    }
 
     #[test]
     fn formats_amounts_as_dml() {
