@@ -166,11 +166,15 @@ pub struct Policy {
     /// Also rerun other solvers' solutions on served models and contest the
     /// wrong ones (and vote on contestations).
     pub verify: bool,
+    /// Most gas a task's callback may ask for: the claimer pays it, so a task
+    /// whose callback names more is skipped (its callback fee counts toward
+    /// `min_profit`).
+    pub max_callback_gas: u64,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { min_profit: U256::ZERO, max_queue: 1_000, verify: true }
+        Policy { min_profit: U256::ZERO, max_queue: 1_000, verify: true, max_callback_gas: 1_000_000 }
     }
 }
 

@@ -640,6 +640,14 @@ impl Solver {
 
     /// Why the task does not pay enough, if it does not.
     async fn unprofitable(&self, job: &Job, model: &LoadedModel) -> Result<Option<String>, SolverError> {
+        let callback = self.chain.view(IEngine::callbacksCall { taskid: job.task }).await?;
+        let most_gas = self.config.policy.max_callback_gas;
+        if !callback.callback.is_zero() && callback.gasLimit > most_gas {
+            return Ok(Some(format!(
+                "its callback asks for {} gas, more than the policy's max_callback_gas {most_gas}",
+                callback.gasLimit
+            )));
+        }
         let min = self.config.policy.min_profit;
         if min.is_zero() {
             return Ok(None);
@@ -650,7 +658,7 @@ impl Solver {
         let wad = U256::from(WAD);
         let fee_part = job.fee.saturating_sub(model.fee) * (wad - fee_pct.min(wad)) / wad;
         let reward_part = reward * model.rate / wad * (wad - treasury_pct.min(wad)) / wad;
-        let expected = fee_part + reward_part;
+        let expected = fee_part + reward_part + callback.fee;
         Ok((expected < min).then(|| format!("expected {expected} wei of DML, below the minimum {min}")))
     }
 
