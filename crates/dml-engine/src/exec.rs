@@ -601,7 +601,7 @@ engine_functions! { this, sender, calldata;
             },
             [TASKS] submitTaskCall(c) => {
                 this.not_paused()?;
-                this.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?.abi_encode()
+                this.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_, U256::ZERO)?.abi_encode()
             },
             [TASKS] bulkSubmitTaskCall(c) => {
                 this.not_paused()?;
@@ -610,7 +610,7 @@ engine_functions! { this, sender, calldata;
                 }
                 let mut remaining = c.n_;
                 while !remaining.is_zero() {
-                    this.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?;
+                    this.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_, U256::ZERO)?;
                     this.check_gas()?;
                     remaining -= U256::from(1u8);
                 }

@@ -313,12 +313,12 @@ fn submitting_escrows_both_fees_and_records_the_callback() {
         [
             IDmlToken::Transfer::SIGNATURE_HASH,
             IEngine::TaskSubmitted::SIGNATURE_HASH,
-            IDmlToken::Transfer::SIGNATURE_HASH,
             IEngine::CallbackRequested::SIGNATURE_HASH,
             IEngine::TaskInput::SIGNATURE_HASH,
         ]
     );
-    assert_eq!(transfers(&logs), [(user, engine, dml(3)), (user, engine, dml(2))]);
+    // One debit of fee and callback fee together.
+    assert_eq!(transfers(&logs), [(user, engine, dml(5))]);
     let (requested, log) = only::<IEngine::CallbackRequested>(&logs);
     assert_eq!(log.contract, Contract::Engine);
     assert_eq!(log.topics, [IEngine::CallbackRequested::SIGNATURE_HASH, task, RECEIVER.into_word()]);

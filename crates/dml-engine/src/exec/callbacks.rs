@@ -50,9 +50,8 @@ impl<S: Storage> Exec<'_, '_, S> {
         if self.j.code_size(c.callback_) == 0 {
             return Err("callback has no code");
         }
-        let id = self.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_)?;
+        let id = self.submit_task(c.version_, c.owner_, c.model_, c.fee_, &c.input_, c.callbackFee_)?;
         if !c.callbackFee_.is_zero() {
-            self.transfer(self.ctx.sender, self.ctx.contracts.engine, c.callbackFee_)?;
             self.j.store(Contract::Engine, callback_slot(id, 1), c.callbackFee_);
         }
         let head = set(address_to_word(c.callback_), field::CALLBACK_GAS, u(gas_limit));

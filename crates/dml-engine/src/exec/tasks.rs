@@ -17,6 +17,8 @@ impl<S: Storage> Exec<'_, '_, S> {
         self.hash(&encoded)
     }
 
+    /// A new task; `escrow` DML is debited from the sender with the fee, in
+    /// one transfer (a callback's fee).
     pub(super) fn submit_task(
         &mut self,
         version: u8,
@@ -24,6 +26,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         model: B256,
         fee: U256,
         input: &Bytes,
+        escrow: U256,
     ) -> Result<B256> {
         let model_head = self.j.load(Contract::Engine, model_slot(model, 0));
         if model_head.is_zero() {
@@ -46,8 +49,11 @@ impl<S: Storage> Exec<'_, '_, S> {
         if self.task_state(id).status != TaskStatus::None {
             return Err("task already exists");
         }
-        if !fee.is_zero() {
-            self.transfer(self.ctx.sender, self.ctx.contracts.engine, fee)?;
+        // Saturating: a sum past 2^256 is more than anyone holds, and the
+        // transfer refuses it as such.
+        let debit = fee.saturating_add(escrow);
+        if !debit.is_zero() {
+            self.transfer(self.ctx.sender, self.ctx.contracts.engine, debit)?;
         }
         self.j.store(Contract::Engine, task_slot(id, task_word::MODEL), word(model));
         self.j.store(Contract::Engine, task_slot(id, task_word::INPUT_CID), U256::from_be_bytes(digest));
