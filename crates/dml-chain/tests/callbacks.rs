@@ -558,12 +558,10 @@ async fn a_callback_reentering_the_engine_or_the_token_fails_and_the_claim_is_pa
     net.solve(by_committer, output_cid(0xd6)).await;
     net.wait_claim_window().await;
     let refused = Bytes::from(IEngine::ReentrancyGuardReentrantCall {}.abi_encode());
-    // The fixture's `submitTask` names no model: the engine's guard is read
-    // only by a call that would change state, so that nested call keeps its
-    // own reason (and changes nothing either way).
-    let no_model = Bytes::from(alloy_sol_types::Revert::from("model does not exist").abi_encode());
+    // The fixture's nested `signalCommitment` would succeed outside a
+    // callback: only the guard refuses it.
     let cases = [
-        ("the fixture's submitTask", Some(REENTER_ENGINE), by_engine, no_model),
+        ("the fixture's signalCommitment", Some(REENTER_ENGINE), by_engine, refused.clone()),
         ("the fixture's DML transfer", Some(REENTER_TOKEN), by_token, refused.clone()),
         ("signalCommitment", None, by_committer, refused),
     ];

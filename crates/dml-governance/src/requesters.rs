@@ -371,7 +371,8 @@ alloy_sol_types::sol! {
     /// `onTaskSolved` for any task from the engine, doing what its `mode`
     /// says: 0 record (`count`, `lastTask`, `lastCid`, `lastGasLeft`,
     /// `Received`), 1 revert `Refused(taskid)`, 2 burn all its gas, 3 call
-    /// `engine.submitTask` (bubbling `ReentrancyGuardReentrantCall()`), 4 call
+    /// `engine.signalCommitment` with a fresh commitment, which would succeed
+    /// outside a callback (bubbling `ReentrancyGuardReentrantCall()`), 4 call
     /// the DML token's `transfer(this, 0)` (bubbling the same). It can be the
     /// requester itself: `submitWithCallback` (owner and callback: itself;
     /// fees from its own DML, sent to it by ordinary transfer) and `retry`.

@@ -307,7 +307,8 @@ mod tests {
     #[test]
     fn names_the_example_contracts_errors_with_their_fields() {
         use crate::{IDmlImageNFT, IDmlTaskChain};
-        let data = IDmlImageNFT::InvalidPromptLength { length: U256::ZERO, maxLength: U256::from(1000u64) }.abi_encode();
+        let data =
+            IDmlImageNFT::InvalidPromptLength { length: U256::ZERO, maxLength: U256::from(1000u64) }.abi_encode();
         assert_eq!(decode_revert(&data).unwrap(), "InvalidPromptLength: length: 0, maxLength: 1000");
         let data = IDmlTaskChain::MarkerInPrompt {}.abi_encode();
         assert_eq!(decode_revert(&data).unwrap(), "MarkerInPrompt");

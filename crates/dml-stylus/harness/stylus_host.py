@@ -6,7 +6,8 @@ in-memory slot store: one storage map per contract address, a storage cache
 flushed by `storage_flush_cache`, call frames whose writes and logs are undone
 when the frame reverts (as Nitro does), and real cross-contract calls between
 the programs, delegate calls included (the engine router runs its facets
-that way). It counts, per top-level call, the storage loads, the slots
+that way), and to and from EVM code (a Solidity fixture's, run by evm.py)
+and ERC-20s emulated in Python. It counts, per top-level call, the storage loads, the slots
 flushed, the logs and the cross-contract calls. The chain id is the dev
 chain's (31337, part of the token's EIP-712 domain), and the `ecrecover`
 precompile at address 0x…01 answers calls as the EVM's does (libsecp256k1
@@ -18,7 +19,7 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
   {"op": "deploy", "address": "0x…", "wasm": "path"}
   {"op": "remove", "address": "0x…"}   the account has no code again
   {"op": "call", "to": "0x…", "from": "0x…", "data": "0x…",
-   "block_number": n, "timestamp": t, "value": wei (optional)}
+   "block_number": n, "timestamp": t, "value": wei (optional), "gas": limit (optional)}
       -> {"ok": true|false, "output": "0x…", "logs": [{"address", "topics", "data"}],
           "counts": {"storage_loads", "storage_stores", "logs", "calls", "static_calls",
                      "delegate_calls"}}
@@ -26,9 +27,27 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
   {"op": "imports", "wasm": "path"}    -> {"imports": ["vm_hooks.read_args", …]}
   {"op": "size", "wasm": "path"}       -> {"raw": bytes, "brotli": bytes}
   {"op": "deploy_erc20", "address": "0x…", "kind": "standard" | "false" | "nothing" | "reentrant"}
-      an ERC-20 emulated in Python (the harness runs no EVM code) that answers
+      an ERC-20 emulated in Python that answers
       as the Solidity test fixtures of crates/dml-governance/contracts/test/
       do, byte for byte (return data, OpenZeppelin's errors, logs): see Erc20.
+  {"op": "deploy_evm", "address": "0x…", "code": "0x…"}
+      EVM runtime code (a Solidity fixture as the dev chain deployed it, its
+      immutables filled in), run by the interpreter in evm.py.
+
+Gas: a call's gas limit (default 30,000,000) less the transaction's intrinsic
+gas (21,000 and the calldata's 4 or 16 per byte) is the top frame's. The
+wasm programs' own work is not metered (Nitro meters ink, which this harness
+does not model), so `evm_gas_left` in a wasm frame is what it was given less
+what its calls used; a call from a program forwards at most all but a 64th
+of that (EIP-150, as Nitro caps it), and a delegate call too. EVM code is
+metered as the EVM meters it (evm.py), with EIP-2929 access sets and the
+slots' values at the start of the transaction kept per transaction, undone
+with a reverted frame as the dev chain's journal undoes them. The addresses
+holding programs are warm from the start, as the dev chain's engine and
+token are (they are precompiles there). What a call costs the caller
+besides the callee's gas (the access price Nitro charges a program's call)
+is not charged, so a program measuring its callee with `evm_gas_left` sees
+what the callee used, as the dev chain's engine does.
 
 Transient storage (EIP-1153: `transient_load_bytes32`, `transient_store_bytes32`)
 is kept per contract address, undone with a reverted frame and cleared after
@@ -45,15 +64,23 @@ from coincurve import PublicKey
 from Crypto.Hash import keccak
 from wasmtime import Engine, FuncType, Linker, Module, Store, Trap, ValType, WasmtimeError
 
+# No __pycache__ beside the harness (it runs from the source tree).
+sys.dont_write_bytecode = True
+import evm  # noqa: E402 (the interpreter beside this file)
+
 I32 = ValType.i32()
 I64 = ValType.i64()
 ZERO32 = b"\x00" * 32
 # Nitro caps a call's depth; the DML programs nest three deep (engine router,
-# facet, token), five when a token the engine calls calls it back.
+# facet, token), six when a contract the engine calls calls it back.
 MAX_DEPTH = 16
 # The dev chain's id: the programs read it for the token's EIP-712 domain.
 CHAIN_ID = 31337
 ECRECOVER_ADDRESS = (1).to_bytes(20, "big")
+# The dev chain's precompiles (Osaka: 0x01-0x11 and P256VERIFY at 0x100), warm in every transaction.
+PRECOMPILES = [i.to_bytes(20, "big") for i in list(range(1, 0x12)) + [0x100]]
+# A call's gas limit when the request names none.
+DEFAULT_GAS = 30_000_000
 # The order of secp256k1's group.
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -122,6 +149,7 @@ class Erc20:
         if kind not in ("standard", "false", "nothing", "reentrant"):
             raise HostError(f"unknown ERC-20 kind {kind!r}")
         self.world, self.address, self.kind = world, address, kind
+        self.gas = 0
 
     # ---- state in slots ---------------------------------------------------
     def key(self, *parts):
@@ -153,8 +181,7 @@ class Erc20:
         return self.key(b"allowance", owner, spender)
 
     def log(self, topics, data):
-        self.world.logs.append((self.address, topics, data))
-        self.world.counts["logs"] += 1
+        self.world.emit(self.address, topics, data)
 
     # ---- OpenZeppelin's ERC20 ------------------------------------------------
     class Revert(Exception):
@@ -199,15 +226,16 @@ class Erc20:
         if target == ZERO32[:20]:
             return
         data = self.get_bytes(b"data")
-        ok, output = self.world.invoke(target, self.address, data, False)
+        ok, output, _ = self.world.invoke(target, self.address, data, False, gas=self.gas - self.gas // 64)
         self.put(self.key(b"lastSuccess"), int(ok))
         self.put_bytes(b"lastReturnData", output)
         self.log([self.REENTERED, address_word(target)], word(int(ok)) + word(64) + encode_bytes(output))
         if not ok and self.get(self.key(b"propagate")):
             raise Erc20.Revert(output)
 
-    def run(self, sender, calldata, is_static):
-        """One call: (succeeded, output)."""
+    def run(self, sender, calldata, is_static, gas):
+        """One call with `gas` (what a call it makes may forward from): (succeeded, output)."""
+        self.gas = gas
         sel, args = calldata[:4], calldata[4:]
         try:
             if sel == selector("balanceOf(address)"):
@@ -264,8 +292,10 @@ class HostError(Exception):
 class Frame:
     """One program invocation: its contract, message and memory."""
 
-    def __init__(self, address, sender, calldata, is_static, value=ZERO32):
+    def __init__(self, address, sender, calldata, is_static, value=ZERO32, gas=0):
         self.address = address
+        # Gas left: what the frame was given less what its calls used.
+        self.gas = gas
         self.sender = sender
         self.value = value
         self.calldata = calldata
@@ -285,7 +315,13 @@ class World:
         self.storage = {}
         self.transient = {}
         self.erc20s = {}
+        self.evms = {}
         self.frames = []
+        self.depth = 0
+        # EIP-2929 access sets and the slots' values at the start of the transaction.
+        self.warm_addresses, self.warm_slots, self.originals, self.access_undo = set(), set(), {}, []
+        self.gas_price = 0
+        self.chain_id = CHAIN_ID
         self.undo = []
         self.transient_undo = []
         self.logs = []
@@ -319,6 +355,38 @@ class World:
         self.undo.append((address, key, slots.get(key)))
         slots[key] = value
         self.counts["storage_stores"] += 1
+
+    def original(self, address, key):
+        """The slot's value at the start of the transaction (EIP-2200)."""
+        if (address, key) not in self.originals:
+            self.originals[(address, key)] = self.load(address, key)
+        return self.originals[(address, key)]
+
+    def access_slot(self, address, key):
+        """Marks a slot accessed (EIP-2929); whether it already was."""
+        if (address, key) in self.warm_slots:
+            return True
+        self.warm_slots.add((address, key))
+        self.access_undo.append((self.warm_slots, (address, key)))
+        return False
+
+    def access_address(self, address):
+        """Marks an account accessed (EIP-2929); whether it already was."""
+        if address in self.warm_addresses:
+            return True
+        self.warm_addresses.add(address)
+        self.access_undo.append((self.warm_addresses, address))
+        return False
+
+    def code_size(self, address):
+        return self.code_sizes.get(address, 0)
+
+    def emit(self, address, topics, data):
+        self.logs.append((address, topics, data))
+        self.counts["logs"] += 1
+
+    def unsupported(self, what):
+        raise HostError(what)
 
     def flush(self, frame):
         if frame.cache and frame.is_static:
@@ -391,29 +459,33 @@ class World:
         def call_contract(caller, contract, data, data_len, value, gas, ret_len):
             if w.read(caller, value, 32) != ZERO32:
                 raise HostError("value transfers are not modelled")
-            return do_call(caller, contract, data, data_len, ret_len, False, "calls")
+            return do_call(caller, contract, data, data_len, gas, ret_len, False, "calls")
 
         def static_call_contract(caller, contract, data, data_len, gas, ret_len):
-            return do_call(caller, contract, data, data_len, ret_len, True, "static_calls")
+            return do_call(caller, contract, data, data_len, gas, ret_len, True, "static_calls")
 
         def delegate_call_contract(caller, contract, data, data_len, gas, ret_len):
-            return do_call(caller, contract, data, data_len, ret_len, False, "delegate_calls", delegate=True)
+            return do_call(caller, contract, data, data_len, gas, ret_len, False, "delegate_calls", delegate=True)
 
-        def do_call(caller, contract, data, data_len, ret_len, is_static, counter, delegate=False):
+        def do_call(caller, contract, data, data_len, gas, ret_len, is_static, counter, delegate=False):
             frame = w.frames[-1]
             to = w.read(caller, contract, 20)
             calldata = w.read(caller, data, data_len)
             # Nitro persists the caller's cache before control leaves it.
             w.flush(frame)
             w.counts[counter] += 1
+            # At most all but a 64th of what is left (EIP-150), as Nitro caps a
+            # program's call. The gas argument is a u64 that wasmtime hands over as an i64.
+            gas = min(gas % (1 << 64), frame.gas - frame.gas // 64)
             if to == ECRECOVER_ADDRESS and not delegate:
-                ok, output = True, ecrecover(calldata)
+                ok, output, gas_left = True, ecrecover(calldata), gas
             elif delegate:
                 # The callee's code runs as the caller: same storage, sender and value.
-                ok, output = w.invoke(frame.address, frame.sender, calldata, frame.is_static, code=to,
-                                      value=frame.value)
+                ok, output, gas_left = w.invoke(frame.address, frame.sender, calldata, frame.is_static, code=to,
+                                                value=frame.value, gas=gas)
             else:
-                ok, output = w.invoke(to, frame.address, calldata, is_static or frame.is_static)
+                ok, output, gas_left = w.invoke(to, frame.address, calldata, is_static or frame.is_static, gas=gas)
+            frame.gas -= gas - gas_left
             frame.return_data = output
             w.write(caller, ret_len, len(output).to_bytes(4, "little"))
             return 0 if ok else 1
@@ -444,8 +516,8 @@ class World:
         hook("block_number", [], [I64], lambda caller: w.block_number)
         hook("block_timestamp", [], [I64], lambda caller: w.timestamp)
         hook("chainid", [], [I64], lambda caller: CHAIN_ID)
-        hook("evm_gas_left", [], [I64], lambda caller: 30_000_000)
-        hook("evm_ink_left", [], [I64], lambda caller: 30_000_000 * 10_000)
+        hook("evm_gas_left", [], [I64], lambda caller: w.frames[-1].gas)
+        hook("evm_ink_left", [], [I64], lambda caller: w.frames[-1].gas * 10_000)
         hook("pay_for_memory_grow", [I32], [], lambda caller, pages: None)
         hook("call_contract", [I32, I32, I32, I32, I64, I32], [I32], call_contract)
         hook("static_call_contract", [I32, I32, I32, I64, I32], [I32], static_call_contract)
@@ -453,8 +525,7 @@ class World:
         hook("read_return_data", [I32, I32, I32], [I32], read_return_data)
         hook("return_data_size", [], [I32], lambda caller: len(w.frames[-1].return_data))
         hook("native_keccak256", [I32, I32, I32], [], native_keccak256)
-        hook("account_code_size", [I32], [I32],
-             lambda caller, address: w.code_sizes.get(w.read(caller, address, 20), 0))
+        hook("account_code_size", [I32], [I32], lambda caller, address: w.code_size(w.read(caller, address, 20)))
 
     # ---- execution ----------------------------------------------------------
     def deploy(self, address, path):
@@ -467,8 +538,14 @@ class World:
         self.modules[address] = module
         self.code_sizes[address] = os.path.getsize(path)
 
+    def deploy_evm(self, address, code):
+        self.evms[address] = evm.Contract(code)
+        self.code_sizes[address] = len(code)
+
     def remove(self, address):
         self.modules.pop(address, None)
+        self.evms.pop(address, None)
+        self.erc20s.pop(address, None)
         self.code_sizes.pop(address, None)
 
     def _defines(self, module, name):
@@ -479,62 +556,90 @@ class World:
         except WasmtimeError:
             return False
 
-    def invoke(self, to, sender, calldata, is_static, code=None, value=ZERO32):
-        """Runs one program frame as contract `to` with the program deployed
-        at `code` (default `to`; another for a delegate call); returns
-        (succeeded, output)."""
-        undo_mark, transient_mark, log_mark = len(self.undo), len(self.transient_undo), len(self.logs)
+    def invoke(self, to, sender, calldata, is_static, code=None, value=ZERO32, gas=0):
+        """Runs one frame as contract `to` with `gas`: the program deployed
+        at `code` (default `to`; another for a delegate call), EVM code, or
+        an emulated ERC-20; returns (succeeded, output, gas left)."""
+        # The callee is accessed by the call, in the caller's frame (a revert of the callee keeps it warm).
+        self.access_address(to)
+        mark = self.mark()
         if code is None and to in self.erc20s:
-            ok, output = self.erc20s[to].run(sender, calldata, is_static)
+            ok, output = self.erc20s[to].run(sender, calldata, is_static, gas)
             if not ok:
-                self.revert_to(undo_mark, transient_mark, log_mark)
-            return ok, output
+                self.revert_to(mark)
+            return ok, output, gas
+        if code is None and to in self.evms:
+            if self.depth >= MAX_DEPTH:
+                return False, b"", gas
+            self.depth += 1
+            try:
+                interpreter = evm.Interpreter(self, self.evms[to], to, sender, calldata, value, gas, is_static)
+                outcome, output, gas_left = interpreter.run()
+            finally:
+                self.depth -= 1
+            ok = outcome == "return"
+            if not ok:
+                self.revert_to(mark)
+            return ok, output, gas_left
         module = self.modules.get(to if code is None else code)
         if module is None:
             # A call to an account without code succeeds with no output, as in the EVM.
-            return True, b""
-        if len(self.frames) >= MAX_DEPTH:
-            return False, b""
-        frame = Frame(to, sender, calldata, is_static, value)
+            return True, b"", gas
+        if self.depth >= MAX_DEPTH:
+            return False, b"", gas
+        frame = Frame(to, sender, calldata, is_static, value, gas)
         self.frames.append(frame)
+        self.depth += 1
         try:
             store = Store(self.engine)
             instance = self.linker.instantiate(store, module)
             status = instance.exports(store)["user_entrypoint"](store, len(calldata))
-            ok = status == 0
-            output = frame.result
+            ok, output, gas_left = status == 0, frame.result, frame.gas
         except (Trap, WasmtimeError) as error:
             cause = error
             while cause is not None and not isinstance(cause, HostError):
                 cause = cause.__cause__ or cause.__context__
             if cause is not None:
                 raise cause
-            ok, output = False, b""
+            ok, output, gas_left = False, b"", 0
         finally:
             self.frames.pop()
+            self.depth -= 1
         if not ok:
-            self.revert_to(undo_mark, transient_mark, log_mark)
-        return ok, output
+            self.revert_to(mark)
+        return ok, output, gas_left
 
-    def revert_to(self, undo_mark, transient_mark, log_mark):
-        """Undoes a reverted frame's writes, transient writes and logs."""
-        for undo, store in ((self.undo, self.storage), (self.transient_undo, self.transient)):
-            mark = undo_mark if undo is self.undo else transient_mark
-            for address, key, old in reversed(undo[mark:]):
+    def mark(self):
+        """Where a frame starts in each journal, for `revert_to`."""
+        return len(self.undo), len(self.transient_undo), len(self.logs), len(self.access_undo)
+
+    def revert_to(self, mark):
+        """Undoes a reverted frame's writes, transient writes, logs and accesses."""
+        undo_mark, transient_mark, log_mark, access_mark = mark
+        for undo, store, start in ((self.undo, self.storage, undo_mark),
+                                   (self.transient_undo, self.transient, transient_mark)):
+            for address, key, old in reversed(undo[start:]):
                 if old is None:
                     store[address].pop(key, None)
                 else:
                     store[address][key] = old
-            del undo[mark:]
+            del undo[start:]
         del self.logs[log_mark:]
+        for accessed, item in reversed(self.access_undo[access_mark:]):
+            accessed.discard(item)
+        del self.access_undo[access_mark:]
 
-    def call(self, to, sender, calldata, block_number, timestamp, value=0):
+    def call(self, to, sender, calldata, block_number, timestamp, value=0, gas=DEFAULT_GAS):
         self.block_number, self.timestamp, self.origin = block_number, timestamp, sender
         self.counts = dict(storage_loads=0, storage_stores=0, logs=0, calls=0, static_calls=0, delegate_calls=0)
         self.undo, self.transient_undo, self.logs = [], [], []
+        self.warm_addresses = {sender, *PRECOMPILES, *self.modules}
+        self.warm_slots, self.originals, self.access_undo = set(), {}, []
+        intrinsic = 21_000 + sum(16 if byte else 4 for byte in calldata)
         # Value is only carried as msg.value: the DML programs are non-payable
         # and refuse it, so no balances are modelled.
-        ok, output = self.invoke(to, sender, calldata, False, value=value.to_bytes(32, "big"))
+        ok, output, _ = self.invoke(to, sender, calldata, False, value=value.to_bytes(32, "big"),
+                                    gas=max(gas - intrinsic, 0))
         logs = [
             {"address": hx(a), "topics": [hx(t) for t in topics], "data": hx(d)}
             for a, topics, d in self.logs
@@ -556,7 +661,7 @@ def unhex(text):
 def handle(world, request):
     op = request.get("op")
     if op == "reset":
-        world.storage, world.modules, world.code_sizes, world.erc20s = {}, {}, {}, {}
+        world.storage, world.modules, world.code_sizes, world.erc20s, world.evms = {}, {}, {}, {}, {}
         world.transient = {}
         return {"ok": True}
     if op == "deploy_erc20":
@@ -567,6 +672,9 @@ def handle(world, request):
     if op == "deploy":
         world.deploy(unhex(request["address"]), request["wasm"])
         return {"ok": True}
+    if op == "deploy_evm":
+        world.deploy_evm(unhex(request["address"]), unhex(request["code"]))
+        return {"ok": True}
     if op == "remove":
         world.remove(unhex(request["address"]))
         return {"ok": True}
@@ -574,6 +682,7 @@ def handle(world, request):
         return world.call(
             unhex(request["to"]), unhex(request["from"]), unhex(request["data"]),
             int(request["block_number"]), int(request["timestamp"]), int(request.get("value", 0)),
+            int(request.get("gas", DEFAULT_GAS)),
         )
     if op == "storage":
         slots = world.storage.get(unhex(request["address"]), {})

@@ -11,6 +11,26 @@ use dml_engine::{Contract, ExternalCall, ExternalCallResult, Log, Storage};
 
 use crate::{bridge, revert_data, Host, TransientStorage, CONTRACTS};
 
+/// Below this, a call's gas limit is gas the engine promised its callee (a
+/// callback's, at most `MAX_CALLBACK_GAS`), which the host must be able to
+/// give in full, or the engine call reverts as the engine itself reverts on
+/// the dev chain ("not enough gas for the callback"), so that no claimer can
+/// cut a callback short by sending too little gas. The engine runs unmetered
+/// here (its gas limit is `u64::MAX`, see `call_context`), so a call that
+/// forwards all the engine may (`donateToken`'s) asks for about
+/// 2^64 × 63/64, far above it; the host gives such a call what it has.
+const PROMISED_GAS_BELOW: u64 = 1 << 62;
+
+/// What Nitro takes for a program's `CALL` before the callee's share is cut
+/// (the account access, 2,600 when cold: EIP-2929), with room for the few
+/// instructions between the gas check and the call.
+const CALL_PRICE_GAS: u64 = 5_000;
+
+/// What the engine still does after a callback returns (the status write and
+/// a `CallbackFailed` log of up to 256 bytes), which the 64th Nitro keeps
+/// back does not cover for a small callback: as the engine's own margin.
+const AFTER_CALL_GAS: u64 = 12_000;
+
 /// Storage of the contract running on `host`: the engine if `ENGINE`, else
 /// the token. Which one is a compile-time choice so that the token program
 /// carries none of the bridge's client code (only the engine calls the bridge).
@@ -204,9 +224,19 @@ impl<H: Host + TransientStorage + ?Sized, const ENGINE: bool> Storage for HostSt
             return ExternalCallResult::default();
         }
         self.host.flush_cache(true);
+        let gas_before = self.host.evm_gas_left();
+        if call.gas_limit < PROMISED_GAS_BELOW {
+            // Nitro gives a call at most all but a 64th of what is left after
+            // the call's own price; the engine's own check cannot see that
+            // here (it runs unmetered), so the adapter makes it.
+            let left = gas_before.saturating_sub(CALL_PRICE_GAS);
+            if left - left / 64 < call.gas_limit.saturating_add(AFTER_CALL_GAS) {
+                self.fail(revert_data("not enough gas for the callback"));
+                return ExternalCallResult::default();
+            }
+        }
         let value = B256::from(call.value);
         let mut return_len = 0usize;
-        let gas_before = self.host.evm_gas_left();
         // SAFETY: the pointers are valid for the lengths given, and the
         // storage cache was flushed (and cleared: the engine reads again
         // what it needs after the call).

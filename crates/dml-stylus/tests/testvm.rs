@@ -440,6 +440,28 @@ fn the_router_sends_each_selector_to_the_facet_that_runs_it() {
     let delegate = IEngine::delegateStakeCall { solver_: account(1), amount_: ONE_DML };
     assert_eq!(route(&delegate.abi_encode()), Some(facet::DELEGATE));
     assert_eq!(program_for(&delegate.abi_encode()), FACET_PROGRAMS[5]);
+    // A claim stays with settle; a contestation's end has the seventh program,
+    // tasks with callbacks the eighth.
+    let claim = IEngine::claimSolutionCall { taskid_: B256::ZERO };
+    assert_eq!(route(&claim.abi_encode()), Some(facet::SETTLE));
+    assert_eq!(program_for(&claim.abi_encode()), FACET_PROGRAMS[3]);
+    let finish = IEngine::contestationVoteFinishCall { taskid_: B256::ZERO, amnt_: 1 };
+    assert_eq!(route(&finish.abi_encode()), Some(facet::FINISH));
+    assert_eq!(program_for(&finish.abi_encode()), FACET_PROGRAMS[6]);
+    for selector in [
+        IEngine::submitTaskWithCallbackCall::SELECTOR,
+        IEngine::retryCallbackCall::SELECTOR,
+        IEngine::callbacksCall::SELECTOR,
+    ] {
+        assert_eq!(route(&selector), Some(facet::CALLBACK), "{selector:02x?}");
+        assert_eq!(program_for(&selector), FACET_PROGRAMS[7]);
+    }
+    // Every facet serves some function, and each has its own program.
+    for (index, facet) in facet::EACH.iter().enumerate() {
+        assert!(IEngine::IEngineCalls::SELECTORS.iter().any(|s| facet::of_selector(*s) == *facet), "facet {facet}");
+        assert_eq!(FACET_PROGRAMS[facet.trailing_zeros() as usize], FACET_PROGRAMS[index]);
+    }
+    assert_eq!(FACET_PROGRAMS.len(), 8);
     // What the engine does not know goes to the govern facet, which refuses it.
     assert_eq!(route(&[0xde, 0xad, 0xbe, 0xef]), None);
     assert_eq!(program_for(&[0xde, 0xad, 0xbe, 0xef]), FACET_PROGRAMS[0]);

@@ -7,8 +7,11 @@
 //! every vote, permit and signed-delegation function of the token
 //! (`wasm_equivalence/token_votes.rs`) and to every function of delegated
 //! stake, with the claims and contestations that credit and slash a pool
-//! (`wasm_equivalence/delegation.rs`), and `donateToken`, the engine's call
-//! into an ERC-20, reentrant ones included (`wasm_equivalence/engine_calls.rs`).
+//! (`wasm_equivalence/delegation.rs`), `donateToken`, the engine's call
+//! into an ERC-20, reentrant ones included (`wasm_equivalence/engine_calls.rs`),
+//! and tasks with callbacks, the engine calling the Solidity receiver fixture
+//! at the claim, a contestation's finish and a retry
+//! (`wasm_equivalence/callbacks.rs`).
 //!
 //! Needs `scripts/stylus-build.sh` to have built the wasm and the harness's
 //! Python environment, so the tests are `#[ignore]`d in the workspace run;
@@ -17,6 +20,8 @@
 //! `DML_STYLUS_SEQUENCES`, `DML_STYLUS_CALLS` and `DML_STYLUS_SEED` widen or
 //! replay a run.
 
+#[path = "wasm_equivalence/callbacks.rs"]
+mod callbacks;
 #[path = "wasm_equivalence/delegation.rs"]
 mod delegation;
 #[path = "wasm_equivalence/engine_calls.rs"]
@@ -132,7 +137,8 @@ fn the_router_refuses_genesis_until_every_engine_program_is_deployed() {
     let mut harness = Harness::start(tools);
     let genesis = Pair::genesis_calldata();
     let time = equivalence::GENESIS_TIME;
-    for missing in [FACET_PROGRAMS[3], FACET_PROGRAMS[5], GENESIS_PROGRAM] {
+    // Settle, delegate, finish and callback (the last three came after the first facets), and genesis.
+    for missing in [FACET_PROGRAMS[3], FACET_PROGRAMS[5], FACET_PROGRAMS[6], FACET_PROGRAMS[7], GENESIS_PROGRAM] {
         harness.reset();
         harness.remove(missing);
         let (result, _) = harness.call(CONTRACTS.engine, GENESIS_AUTHORITY, &genesis, 0, time);

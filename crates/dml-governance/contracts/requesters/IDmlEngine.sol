@@ -39,6 +39,10 @@ interface IDmlEngine {
         external
         returns (bytes32);
 
+    /// @notice Records a solver's commitment (`generateCommitment(sender, task, cid)`) at this block.
+    /// @param commitment_ The commitment; it must not exist yet.
+    function signalCommitment(bytes32 commitment_) external;
+
     /// @notice `submitTask`, and on the task's final solution a call
     /// `IDmlTaskReceiver(callback_).onTaskSolved(taskid, cid)` with exactly `callbackGasLimit_` gas.
     /// @param version_ The task version (0).

@@ -19,7 +19,8 @@ contract TestTaskReceiver is IDmlTaskReceiver {
     uint8 public constant MODE_REVERT = 1;
     /// @notice `mode`: loop until the callback's gas runs out.
     uint8 public constant MODE_BURN_GAS = 2;
-    /// @notice `mode`: call `engine.submitTask(…)` and bubble its revert.
+    /// @notice `mode`: call `engine.signalCommitment(…)` with a fresh commitment (a call that would succeed
+    /// outside a callback, so only the engine's reentrancy guard refuses it) and bubble its revert.
     uint8 public constant MODE_REENTER_ENGINE = 3;
     /// @notice `mode`: call `transfer(this, 0)` on the DML token and bubble its revert.
     uint8 public constant MODE_REENTER_TOKEN = 4;
@@ -84,7 +85,7 @@ contract TestTaskReceiver is IDmlTaskReceiver {
                 }
             }
         } else if (current == MODE_REENTER_ENGINE) {
-            engine.submitTask(0, address(this), bytes32(0), 0, "");
+            engine.signalCommitment(keccak256(abi.encode(address(this), taskid)));
         } else {
             IERC20(engine.baseToken()).transfer(address(this), 0);
         }

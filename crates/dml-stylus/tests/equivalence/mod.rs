@@ -206,9 +206,38 @@ impl Harness {
         timestamp: u64,
         value: u64,
     ) -> (CallResult, HostCounts) {
+        self.transact(to, from, data, block, timestamp, value, TX_GAS)
+    }
+
+    /// [`Harness::call`] as a transaction with gas limit `gas` (the dev
+    /// chain's [`TX_GAS`] elsewhere): the harness gives the top frame `gas`
+    /// less the intrinsic gas, as a chain does.
+    pub fn call_with_gas(
+        &mut self,
+        to: Address,
+        from: Address,
+        data: &[u8],
+        block: u64,
+        timestamp: u64,
+        gas: u64,
+    ) -> (CallResult, HostCounts) {
+        self.transact(to, from, data, block, timestamp, 0, gas)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transact(
+        &mut self,
+        to: Address,
+        from: Address,
+        data: &[u8],
+        block: u64,
+        timestamp: u64,
+        value: u64,
+        gas: u64,
+    ) -> (CallResult, HostCounts) {
         let answer = self.request(json!({
             "op": "call", "to": to.to_string(), "from": from.to_string(), "data": Bytes::copy_from_slice(data).to_string(),
-            "block_number": block, "timestamp": timestamp, "value": value,
+            "block_number": block, "timestamp": timestamp, "value": value, "gas": gas,
         }));
         let logs = answer["logs"]
             .as_array()
@@ -244,12 +273,19 @@ impl Harness {
         )
     }
 
-    /// An ERC-20 emulated by the harness at `address` (it runs no EVM code),
+    /// An ERC-20 emulated by the harness in Python at `address`,
     /// answering as the Solidity test fixture `kind` names: `standard`
     /// (TestERC20), `false` or `nothing` (NonStandardToken), `reentrant`
     /// (ReentrantToken).
     pub fn deploy_erc20(&mut self, address: Address, kind: &str) {
         self.request(json!({"op": "deploy_erc20", "address": address.to_string(), "kind": kind}));
+    }
+
+    /// EVM runtime `code` at `address`, run by the harness's interpreter
+    /// (`harness/evm.py`): a Solidity fixture as the dev chain deployed it.
+    pub fn deploy_evm(&mut self, address: Address, code: &[u8]) {
+        let code = Bytes::copy_from_slice(code).to_string();
+        self.request(json!({"op": "deploy_evm", "address": address.to_string(), "code": code}));
     }
 
     pub fn storage(&mut self, address: Address) -> BTreeMap<U256, U256> {
@@ -367,21 +403,30 @@ impl DevChain {
     /// `timestamp`; the return data comes from the same call run just before
     /// (same state, same block context), the rest from the receipt.
     pub fn send(&mut self, sender: usize, to: Address, data: &[u8], timestamp: u64) -> (CallResult, u64) {
+        self.send_with_gas(sender, to, data, timestamp, TX_GAS)
+    }
+
+    /// [`DevChain::send`] with gas limit `gas`.
+    pub fn send_with_gas(
+        &mut self,
+        sender: usize,
+        to: Address,
+        data: &[u8],
+        timestamp: u64,
+        gas: u64,
+    ) -> (CallResult, u64) {
         let signer = self.signers[sender].clone();
         let from = signer.address();
         self.chain.set_next_timestamp(timestamp).expect("timestamps increase");
-        let request = TransactionRequest::default()
-            .from(from)
-            .to(to)
-            .input(Bytes::copy_from_slice(data).into())
-            .gas_limit(TX_GAS);
+        let request =
+            TransactionRequest::default().from(from).to(to).input(Bytes::copy_from_slice(data).into()).gas_limit(gas);
         let head = self.chain.head_number();
         let preview = self.chain.call(&request, head);
         let nonce = self.nonces.entry(from).or_insert(0);
         let mut tx = TxEip1559 {
             chain_id: self.chain.chain_id(),
             nonce: *nonce,
-            gas_limit: TX_GAS,
+            gas_limit: gas,
             max_fee_per_gas: 100_000_000_000,
             max_priority_fee_per_gas: 0,
             to: to.into(),
@@ -445,6 +490,11 @@ impl DevChain {
         address
     }
 
+    /// The runtime code at `address`.
+    pub fn code(&self, address: Address) -> Bytes {
+        self.chain.state().code_at(&address)
+    }
+
     pub fn storage(&self, address: Address) -> BTreeMap<U256, U256> {
         self.chain.state().storage_of(&address).filter(|(_, v)| !v.is_zero()).map(|(k, v)| (*k, *v)).collect()
     }
@@ -499,18 +549,40 @@ impl Pair {
 
     /// [`Pair::step`] to any address (a contract of the test's beside the engine and token).
     pub fn step_to(&mut self, sender: usize, to: Address, data: &[u8], seconds: u64) -> Step {
+        self.step_with_gas(sender, to, data, seconds, TX_GAS)
+    }
+
+    /// [`Pair::step_to`] as a transaction with gas limit `gas` in both worlds.
+    pub fn step_with_gas(&mut self, sender: usize, to: Address, data: &[u8], seconds: u64, gas: u64) -> Step {
         self.time += seconds.max(1);
         let block = self.chain.head_number() + 1;
         let from = self.chain.signers[sender].address();
         let started = std::time::Instant::now();
-        let (wasm, counts) = self.harness.call(to, from, data, block, self.time);
+        let (wasm, counts) = self.harness.call_with_gas(to, from, data, block, self.time, gas);
         let wasm_time = started.elapsed();
-        let (chain, gas) = self.chain.send(sender, to, data, self.time);
+        let (chain, gas) = self.chain.send_with_gas(sender, to, data, self.time, gas);
         Step { wasm, chain, counts, gas, wasm_time }
     }
 
+    /// Deploys `creation_code` (constructor arguments appended) on the dev
+    /// chain from dev account 0, and the runtime code it left there in the
+    /// harness at the same address, where `harness/evm.py` runs it.
+    pub fn deploy_evm(&mut self, creation_code: Vec<u8>) -> Address {
+        self.time += 1;
+        let address = self.chain.deploy(0, creation_code, self.time);
+        let code = self.chain.code(address);
+        assert!(!code.is_empty(), "the deployment left code");
+        self.harness.deploy_evm(address, &code);
+        address
+    }
+
     pub fn assert_same_storage(&mut self, context: &str) {
-        for address in [CONTRACTS.engine, CONTRACTS.token] {
+        self.assert_same_storage_at(&[CONTRACTS.engine, CONTRACTS.token], context);
+    }
+
+    /// [`Pair::assert_same_storage`] for the accounts `addresses`.
+    pub fn assert_same_storage_at(&mut self, addresses: &[Address], context: &str) {
+        for &address in addresses {
             let wasm = self.harness.storage(address);
             let chain = self.chain.storage(address);
             if wasm != chain {

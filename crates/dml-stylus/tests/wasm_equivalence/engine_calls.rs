@@ -4,8 +4,8 @@
 //! must be identical. On the dev chain the tokens are the Solidity test
 //! fixtures (`crates/dml-governance/contracts/test/`: OpenZeppelin's ERC20,
 //! one answering `false` or nothing, one calling back into the engine); the
-//! Python harness runs no EVM code, so it emulates each at the same address
-//! (`Erc20` in `harness/stylus_host.py`), and every call to them, views
+//! Python harness emulates each at the same address (`Erc20` in
+//! `harness/stylus_host.py`), and every call to them, views
 //! included, is compared too, which checks the emulation against Solidity.
 //! The reentrant token's calls back into the engine and the DML token run
 //! the real wasm programs under the harness, so the Stylus guard (transient
