@@ -496,7 +496,8 @@ async fn relay_client(rpc_url: &str, api_url: &str, gateway_url: &str) -> anyhow
         #[command(flatten)]
         client: crate::client::ClientArgs,
     }
-    let flags = ["relay", "--rpc-url", rpc_url, "--api-url", api_url, "--gateway-url", gateway_url, "--dev-account", "0"];
+    let flags =
+        ["relay", "--rpc-url", rpc_url, "--api-url", api_url, "--gateway-url", gateway_url, "--dev-account", "0"];
     let relay = Relay::try_parse_from(flags).context("the relay's client settings")?;
     crate::client::Client::connect(&relay.client).await
 }
@@ -568,7 +569,10 @@ fn print_banner(
     println!("  DML/WETH   {}  (Uniswap V2 pair; router {})", liquidity.pair, liquidity.router);
     println!("  LP staking {}  (earns the liquidity share of every mint: `dml lp`)", liquidity.staking);
     if let Some(examples) = network.examples {
-        println!("  NFT        {}  (A.1: every mint asks textgenrnn; the callback sets the token's content)", examples.nft);
+        println!(
+            "  NFT        {}  (A.1: every mint asks textgenrnn; the callback sets the token's content)",
+            examples.nft
+        );
         println!("  contests   {}  (A.2: competitions over task outputs)", examples.competition);
         println!("  chains     {}  (A.4: each solution becomes the next task's input)", examples.task_chain);
     }

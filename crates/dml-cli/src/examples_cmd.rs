@@ -214,11 +214,14 @@ async fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     let client = Client::connect(&args.client).await?;
     let model = resolve_model(&client, &args.nft_model).await?;
     if args.task_fee < model.fee {
-        bail!("--task-fee {} DML is below the model's fee {} DML", format_amount(args.task_fee), format_amount(model.fee));
+        bail!(
+            "--task-fee {} DML is below the model's fee {} DML",
+            format_amount(args.task_fee),
+            format_amount(model.fee)
+        );
     }
-    let gateway_base = args
-        .gateway_base
-        .unwrap_or_else(|| format!("{}/ipfs/", client.settings.gateway_url.trim_end_matches('/')));
+    let gateway_base =
+        args.gateway_base.unwrap_or_else(|| format!("{}/ipfs/", client.settings.gateway_url.trim_end_matches('/')));
     let nft = ImageNftConfig {
         engine: client.engine,
         model: model.id,
@@ -298,7 +301,8 @@ async fn mint(args: MintArgs) -> anyhow::Result<()> {
         tokio::time::sleep(POLL_INTERVAL).await;
     }
     let cid = engine_cid(&client.view(nft, IDmlImageNFT::solutionCidCall { tokenId: token_id }).await?)?;
-    let output = client.fetch_verified(&cid).await.with_context(|| format!("fetching the content of token {token_id}"))?;
+    let output =
+        client.fetch_verified(&cid).await.with_context(|| format!("fetching the content of token {token_id}"))?;
     let metadata_text = client.view(nft, IDmlImageNFT::tokenMetadataCall { tokenId: token_id }).await?;
     let metadata: serde_json::Value = serde_json::from_str(&metadata_text)
         .with_context(|| format!("token {token_id}'s metadata is not JSON: {metadata_text}"))?;
@@ -418,18 +422,14 @@ async fn chain(args: ChainArgs) -> anyhow::Result<()> {
 /// fetches the output by its CID and sends `advance`. A step whose solution
 /// lost its contestation is submitted again (`resubmit`). `None` while the
 /// step waits, or when another driver advanced it first.
-async fn advance_step(
-    client: &Client,
-    contract: Address,
-    chain_id: U256,
-    task: B256,
-) -> anyhow::Result<Option<Step>> {
+async fn advance_step(client: &Client, contract: Address, chain_id: U256, task: B256) -> anyhow::Result<Option<Step>> {
     let cid_bytes = client.view(contract, IDmlTaskChain::solutionOfCall { taskid: task }).await?;
     if cid_bytes.is_empty() {
         let callback = client.engine_view(IEngine::callbacksCall { taskid: task }).await?;
         if callback.status == CALLBACK_CANCELLED {
             tracing::warn!(%task, "the step's solution lost its contestation; submitting it again");
-            if let Err(error) = client.send(contract, IDmlTaskChain::resubmitCall { chainId: chain_id }, "resubmit").await
+            if let Err(error) =
+                client.send(contract, IDmlTaskChain::resubmitCall { chainId: chain_id }, "resubmit").await
             {
                 tracing::debug!(%error, "resubmit refused (another driver may have resubmitted)");
             }
