@@ -505,7 +505,20 @@ impl Client {
     /// Signs and sends a plain transaction request.
     pub async fn send_request(&self, request: TransactionRequest, what: &str) -> anyhow::Result<TransactionReceipt> {
         let from = self.sender()?;
-        let request = request.with_from(from);
+        let mut request = request.with_from(from);
+        // The nonce is read from the node for every send: the wallet's cached
+        // nonce manager takes one before the gas estimate, so a refused call
+        // would leave a gap that every later transaction of a long-lived
+        // client (the devnet's chain relay) waits behind forever.
+        if request.nonce.is_none() {
+            let nonce = self
+                .provider
+                .get_transaction_count(from)
+                .pending()
+                .await
+                .map_err(|error| anyhow!("reading the nonce of {from} failed: {}", describe_rpc_error(&error)))?;
+            request = request.with_nonce(nonce);
+        }
         // Gas estimation runs the call first: an engine refusal surfaces here,
         // before anything is signed or sent.
         let wallet = self.wallet().await?;

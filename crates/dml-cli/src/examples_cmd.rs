@@ -428,9 +428,8 @@ async fn advance_step(client: &Client, contract: Address, chain_id: U256, task: 
         let callback = client.engine_view(IEngine::callbacksCall { taskid: task }).await?;
         if callback.status == CALLBACK_CANCELLED {
             tracing::warn!(%task, "the step's solution lost its contestation; submitting it again");
-            if let Err(error) =
-                client.send(contract, IDmlTaskChain::resubmitCall { chainId: chain_id }, "resubmit").await
-            {
+            let resubmit = IDmlTaskChain::resubmitCall { chainId: chain_id };
+            if let Err(error) = client.send(contract, resubmit, "resubmit").await {
                 tracing::debug!(%error, "resubmit refused (another driver may have resubmitted)");
             }
         }
