@@ -89,6 +89,15 @@ contract MockDmlEngine is ERC20 {
         _mint(to, amount);
     }
 
+    /// @notice Counts the commitments signalled (the engine's `signalCommitment` records each one's block).
+    uint256 public commitmentCount;
+
+    /// @notice As the engine's `signalCommitment` (whose argument it ignores), minus the bookkeeping:
+    /// refused during a callback.
+    function signalCommitment(bytes32) external nonReentrant {
+        ++commitmentCount;
+    }
+
     /// @notice As the engine's `submitTask`.
     /// @param version_ The task version.
     /// @param owner_ The task's owner.
