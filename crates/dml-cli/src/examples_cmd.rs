@@ -19,6 +19,7 @@
 //! with `--wait`, `cid`, `metadata`, `output`; `chain` {`task_chain`,
 //! `chain_id`, `finish_reason`, `steps`: [{`step`, `task`, `cid`, `output`}]}.
 
+use dml_engine::layout::CallbackStatus;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -36,8 +37,8 @@ use crate::model_cmd::resolve_model;
 
 /// How often the waiting commands look at the chain.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// Callback statuses (`callbacks(task).status`).
-const CALLBACK_CANCELLED: u8 = 4;
+/// `callbacks(task).status` of a callback that will never be delivered.
+const CALLBACK_CANCELLED: u8 = CallbackStatus::Cancelled as u8;
 
 /// The example contracts that request inference (whitepaper appendix A).
 #[derive(Debug, Subcommand)]

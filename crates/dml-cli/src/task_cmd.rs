@@ -6,6 +6,7 @@
 //! template be known, the input must pass the template's schema, the fee must
 //! cover the model's fee and the balance the fee.
 
+use dml_engine::layout::CallbackStatus;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -444,13 +445,7 @@ async fn get(args: GetArgs) -> anyhow::Result<()> {
     let claimable_at = solution.map(|s| U256::from(s.blocktime) + claim_window + U256::from(1));
     let callback = client.engine_view(IEngine::callbacksCall { taskid: id }).await?;
     let callback = (!callback.callback.is_zero()).then_some(callback);
-    let callback_status = |status: u8| match status {
-        1 => "pending",
-        2 => "delivered",
-        3 => "failed",
-        4 => "cancelled",
-        _ => "none",
-    };
+    let callback_status = |status: u8| CallbackStatus::from_field(U256::from(status)).as_str();
     if client.json {
         return print_json(&json!({
             "id": id,

@@ -24,6 +24,12 @@ pub const LOG: u64 = 375;
 pub const LOG_TOPIC: u64 = 375;
 /// LOG price per byte of data.
 pub const LOG_DATA_BYTE: u64 = 8;
+/// Gas a callback's delivery must keep beyond the callback's own: the call's
+/// own price (a cold account, the guard's writes, the calldata), then the
+/// status write and the `CallbackFailed` log with the longest reason after it
+/// returns (about 10,100 in all), with room to spare. A host that meters the
+/// engine itself (Stylus) checks the same reserve.
+pub const AFTER_CALLBACK: u64 = 12_000;
 /// KECCAK256 base price.
 pub const KECCAK: u64 = 30;
 /// KECCAK256 price per 32-byte word hashed.

@@ -363,6 +363,17 @@ impl CallbackStatus {
             _ => Self::None,
         }
     }
+
+    /// Its name, as clients print it: `none`, `pending`, `delivered`, `failed`, `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
 }
 
 /// Lifecycle of a task (task word 3, status field).

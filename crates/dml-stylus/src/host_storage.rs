@@ -26,11 +26,6 @@ const PROMISED_GAS_BELOW: u64 = 1 << 62;
 /// instructions between the gas check and the call.
 const CALL_PRICE_GAS: u64 = 5_000;
 
-/// What the engine still does after a callback returns (the status write and
-/// a `CallbackFailed` log of up to 256 bytes), which the 64th Nitro keeps
-/// back does not cover for a small callback: as the engine's own margin.
-const AFTER_CALL_GAS: u64 = 12_000;
-
 /// Storage of the contract running on `host`: the engine if `ENGINE`, else
 /// the token. Which one is a compile-time choice so that the token program
 /// carries none of the bridge's client code (only the engine calls the bridge).
@@ -230,7 +225,7 @@ impl<H: Host + TransientStorage + ?Sized, const ENGINE: bool> Storage for HostSt
             // the call's own price; the engine's own check cannot see that
             // here (it runs unmetered), so the adapter makes it.
             let left = gas_before.saturating_sub(CALL_PRICE_GAS);
-            if left - left / 64 < call.gas_limit.saturating_add(AFTER_CALL_GAS) {
+            if left - left / 64 < call.gas_limit.saturating_add(dml_engine::gas::AFTER_CALLBACK) {
                 self.fail(revert_data("not enough gas for the callback"));
                 return ExternalCallResult::default();
             }

@@ -28,12 +28,6 @@ use dml_primitives::{IDmlTaskReceiver, MAX_CALLBACK_GAS, MAX_CALLBACK_REASON_BYT
 use super::*;
 use crate::layout::CallbackStatus;
 
-/// Gas a delivery must keep beyond the callback's own: the call's own price
-/// (a cold account, the guard's writes, the calldata), then the status write
-/// and the `CallbackFailed` log with the longest reason after it returns
-/// (about 10,100 in all), with room to spare.
-const AFTER_CALLBACK_GAS: u64 = 12_000;
-
 fn callback_slot(id: B256, word: u64) -> U256 {
     mapping_slot(id, u(es::CALLBACKS)) + u(word)
 }
@@ -146,7 +140,7 @@ impl<S: Storage> Exec<'_, '_, S> {
         // EIP-150 would hand the callee only 63/64 of what is left: make
         // sure that is all of its limit, with room for the bookkeeping after.
         let left = self.gas_left();
-        if left - left / 64 < gas + AFTER_CALLBACK_GAS {
+        if left - left / 64 < gas + gas::AFTER_CALLBACK {
             return Err("not enough gas for the callback");
         }
         let result = self.call_contract(target, &calldata, gas)?;
