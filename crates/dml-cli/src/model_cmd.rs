@@ -6,7 +6,7 @@
 //! read from the `registerModel` transaction's calldata, or else fetched from
 //! the gateway by CID; either way they must hash to the stored CID.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
@@ -17,7 +17,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use dml_content::{AddOptions, Cid, ContentClient};
 use dml_models::builtin::{default_weights_dir, BuiltinModel};
-use dml_models::template::{builtin_template, builtin_templates, ModelTemplate, Runner};
+use dml_models::template::{builtin_template, builtin_templates, ModelTemplate, OutputKind, Runner};
 use dml_primitives::IEngine;
 use serde_json::json;
 
@@ -82,7 +82,8 @@ pub struct RunArgs {
     /// Task seed (on chain: task id mod 0x1FFFFFFFFFFFF0).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Write the output to this file instead of stdout.
+    /// Write the output to this file instead of stdout (needed for a file
+    /// output such as a PNG when stdout is a terminal).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads (the output does not depend on it).
@@ -410,6 +411,13 @@ fn run_model(args: RunArgs) -> anyhow::Result<()> {
     };
     let input =
         template.hydrate(input_json.as_bytes(), args.seed).with_context(|| format!("input for `{}`", args.name))?;
+    if args.out.is_none() && template.output.kind == OutputKind::File && std::io::stdout().is_terminal() {
+        bail!(
+            "`{}` writes {} bytes: pass --out FILE (or redirect stdout) rather than print them to the terminal",
+            args.name,
+            template.output.media_type
+        );
+    }
     let weights = args.weights_dir.unwrap_or_else(default_weights_dir);
     let model = BuiltinModel::load(&args.name, &weights, args.threads)?;
     let bytes = model.run(&input)?;

@@ -409,8 +409,9 @@ fn the_commands_the_banner_suggests_work_as_printed() {
         std::fs::read_to_string(dir.path().join("devnet.log")).unwrap_or_default()
     );
     // `lines` stays open to the end: a devnet whose stdout is closed stops.
-    let commands: Vec<String> = lines.by_ref().take(3).map(|line| line.trim_start().to_string()).collect();
-    assert_eq!(commands.len(), 3, "{commands:?}");
+    let commands: Vec<String> = lines.by_ref().take(4).map(|line| line.trim_start().to_string()).collect();
+    assert_eq!(commands.len(), 4, "{commands:?}");
+    assert!(commands[1].contains("--model fashion-diffusion") && commands[1].ends_with("--out picture.png"));
 
     for command in &commands {
         // The program, as a shell reads the first word (a path in single

@@ -337,8 +337,11 @@ pub fn template_cid(bytes: &[u8]) -> String {
     dml_content::cid_v0(bytes).to_string()
 }
 
-const BUILTIN_TEMPLATE_FILES: [&[u8]; 2] =
-    [include_bytes!("templates/all-MiniLM-L6-v2.json"), include_bytes!("templates/textgenrnn.json")];
+const BUILTIN_TEMPLATE_FILES: [&[u8]; 3] = [
+    include_bytes!("templates/all-MiniLM-L6-v2.json"),
+    include_bytes!("templates/textgenrnn.json"),
+    include_bytes!("templates/fashion-diffusion.json"),
+];
 
 /// The templates of the built-in models, in [`BUILTIN_MODEL_NAMES`] order.
 pub fn builtin_templates() -> Vec<BuiltinTemplate> {

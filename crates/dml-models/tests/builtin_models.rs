@@ -47,7 +47,7 @@ fn golden_output_hashes_match_with_one_and_two_threads() {
     let cases = golden_cases();
     assert!(cases.len() >= 4);
     for threads in [1, 2] {
-        for name in ["all-MiniLM-L6-v2", "textgenrnn"] {
+        for name in dml_models::builtin::BUILTIN_MODEL_NAMES {
             let model = BuiltinModel::load(name, &dir, threads).unwrap();
             for case in cases.iter().filter(|c| c.model == name) {
                 let bytes = run_case(&model, case);

@@ -19,7 +19,7 @@ pub const DML: &str = env!("CARGO_BIN_EXE_dml");
 /// absence fails the test instead of skipping it.
 pub fn weights_present() -> bool {
     let dir = dml_models::builtin::default_weights_dir();
-    let present = dir.join("textgenrnn").exists() && dir.join("all-MiniLM-L6-v2").exists();
+    let present = ["textgenrnn", "all-MiniLM-L6-v2", "fashion-diffusion"].iter().all(|m| dir.join(m).exists());
     if !present {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("model weights missing in {} (run bash scripts/setup/models.sh)", dir.display());

@@ -4,6 +4,7 @@
 //! reproducible, [`prng`] for the sampling generator, and each model's module
 //! for its network and canonical output bytes.
 
+pub mod diffusion;
 pub mod kernels;
 pub mod minilm;
 pub mod prng;
@@ -15,19 +16,20 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use diffusion::FashionDiffusion;
 pub use minilm::MiniLm;
 pub use prng::Xoshiro256StarStar;
 pub use textgenrnn::TextGenRnn;
 pub use weights::{default_weights_dir, WEIGHTS_DIR_ENV};
 
 /// Names of the built-in models, in listing order.
-pub const BUILTIN_MODEL_NAMES: [&str; 2] = [minilm::NAME, textgenrnn::NAME];
+pub const BUILTIN_MODEL_NAMES: [&str; 3] = [minilm::NAME, textgenrnn::NAME, diffusion::NAME];
 
 /// Why a built-in model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
 pub enum BuiltinError {
     /// No built-in model has this name.
-    #[error("unknown built-in model `{0}` (known: all-MiniLM-L6-v2, textgenrnn)")]
+    #[error("unknown built-in model `{0}` (known: all-MiniLM-L6-v2, textgenrnn, fashion-diffusion)")]
     UnknownModel(String),
     /// A weight file is not on disk.
     #[error("weight file {path} is missing: run `bash scripts/fetch-weights.sh` (or set DML_WEIGHTS_DIR)")]
@@ -70,6 +72,7 @@ pub enum BuiltinError {
 enum Network {
     MiniLm(Box<MiniLm>),
     TextGenRnn(Box<TextGenRnn>),
+    Diffusion(Box<FashionDiffusion>),
 }
 
 /// A loaded built-in model with its own worker pool.
@@ -105,6 +108,7 @@ impl BuiltinModel {
                 textgenrnn::NAME,
                 Network::TextGenRnn(Box::new(TextGenRnn::load(&weights_dir.join(textgenrnn::NAME))?)),
             ),
+            diffusion::NAME => (diffusion::NAME, Network::Diffusion(Box::new(FashionDiffusion::load(weights_dir)?))),
             other => return Err(BuiltinError::UnknownModel(other.to_string())),
         };
         tracing::debug!(model = name, threads, "loaded built-in model");
@@ -120,7 +124,7 @@ impl BuiltinModel {
     pub fn as_minilm(&self) -> Option<&MiniLm> {
         match &self.network {
             Network::MiniLm(m) => Some(m),
-            Network::TextGenRnn(_) => None,
+            _ => None,
         }
     }
 
@@ -128,7 +132,15 @@ impl BuiltinModel {
     pub fn as_textgenrnn(&self) -> Option<&TextGenRnn> {
         match &self.network {
             Network::TextGenRnn(m) => Some(m),
-            Network::MiniLm(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The text-to-image model, if this is `fashion-diffusion`.
+    pub fn as_diffusion(&self) -> Option<&FashionDiffusion> {
+        match &self.network {
+            Network::Diffusion(m) => Some(m),
+            _ => None,
         }
     }
 
@@ -162,6 +174,23 @@ impl BuiltinModel {
                 }
                 let text = self.pool.install(|| model.generate(prompt, temperature, max_length as usize, seed));
                 Ok(text.into_bytes())
+            }
+            Network::Diffusion(model) => {
+                let request = diffusion::ImageRequest {
+                    prompt: string_field(input, "prompt")?,
+                    steps: unsigned_field(input, "steps")?,
+                    guidance: input
+                        .get("guidance")
+                        .and_then(Value::as_f64)
+                        .ok_or_else(|| BuiltinError::Input("`guidance` must be a number".into()))?,
+                    scale: unsigned_field(input, "scale")?,
+                    seed: unsigned_field(input, "seed")?,
+                };
+                request.check()?;
+                let pixels = self.pool.install(|| model.generate(&request))?;
+                let scale = request.scale as usize;
+                let side = diffusion::IMAGE_SIDE * scale;
+                Ok(diffusion::encode_png(&diffusion::upscale(&pixels, diffusion::IMAGE_SIDE, scale), side, side))
             }
         }
     }

@@ -23,7 +23,7 @@ pub fn missing<T>(what: &str) -> Option<T> {
     None
 }
 
-/// The weights directory if both models' files are there.
+/// The weights directory if every built-in model's files are there.
 pub fn weights_dir() -> Option<PathBuf> {
     let dir = default_weights_dir();
     let needed = [
@@ -32,6 +32,8 @@ pub fn weights_dir() -> Option<PathBuf> {
         "textgenrnn/textgenrnn.safetensors",
         "textgenrnn/textgenrnn_vocab.json",
         "textgenrnn/textgenrnn_weights.hdf5",
+        "fashion-diffusion/unet.safetensors",
+        "fashion-diffusion/classifier.safetensors",
     ];
     if needed.iter().all(|f| dir.join(f).is_file()) {
         Some(dir)
