@@ -92,7 +92,7 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 50, value_name = "DML")]
     pub delegation: u64,
     /// Deploy the example contracts that request inference at genesis (an NFT
-    /// collection minting with textgenrnn, competitions, task chains) and
+    /// collection minting pictures with fashion-diffusion, competitions, task chains) and
     /// advance every task chain whose step is solved (`dml examples`).
     #[arg(long)]
     pub examples: bool,
@@ -199,7 +199,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         .collect();
     node_config.genesis.examples = dml_chain::ExamplesConfig {
         enabled: args.examples,
-        nft_model: Some("textgenrnn".into()),
+        nft_model: Some("fashion-diffusion".into()),
         gateway_base: format!("http://127.0.0.1:{}/ipfs/", args.gateway_port),
         ..Default::default()
     };
@@ -570,7 +570,7 @@ fn print_banner(
     println!("  LP staking {}  (earns the liquidity share of every mint: `dml lp`)", liquidity.staking);
     if let Some(examples) = network.examples {
         println!(
-            "  NFT        {}  (A.1: every mint asks textgenrnn; the callback sets the token's content)",
+            "  NFT        {}  (A.1: every mint asks fashion-diffusion; the callback sets the token's picture)",
             examples.nft
         );
         println!("  contests   {}  (A.2: competitions over task outputs)", examples.competition);
@@ -653,7 +653,7 @@ fn print_banner(
     println!("  {dml} model list{}", flags(&["--rpc-url", "--gateway-url"]));
     if network.examples.is_some() {
         println!(
-            "  {dml} examples mint{} --dev-account 9 'a lighthouse at dusk' --wait",
+            "  {dml} examples mint{} --dev-account 9 'a pair of red sneakers' --wait --out token.png",
             flags(&["--rpc-url", "--gateway-url"])
         );
         println!(

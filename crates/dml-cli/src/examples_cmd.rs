@@ -20,6 +20,7 @@
 //! `chain_id`, `finish_reason`, `steps`: [{`step`, `task`, `cid`, `output`}]}.
 
 use dml_engine::layout::CallbackStatus;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, Bytes, B256, U256};
@@ -55,7 +56,7 @@ pub enum ExamplesCommand {
 #[derive(Debug, Args)]
 pub struct DeployArgs {
     /// The model the NFT collection mints with (name or id).
-    #[arg(long, default_value = "textgenrnn")]
+    #[arg(long, default_value = "fashion-diffusion")]
     pub nft_model: String,
     /// Task fee of each mint and chain step, in DML (at least the model's fee).
     #[arg(long, value_parser = amount_arg, default_value = "0")]
@@ -87,6 +88,9 @@ pub struct MintArgs {
     /// With --wait: give up after this many seconds.
     #[arg(long, default_value_t = 600, value_name = "SECS")]
     pub timeout: u64,
+    /// With --wait: write the token's content (the picture) to this file.
+    #[arg(long, value_name = "FILE", requires = "wait")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -308,6 +312,9 @@ async fn mint(args: MintArgs) -> anyhow::Result<()> {
     let metadata: serde_json::Value = serde_json::from_str(&metadata_text)
         .with_context(|| format!("token {token_id}'s metadata is not JSON: {metadata_text}"))?;
     let text = std::str::from_utf8(&output).ok();
+    if let Some(path) = &args.out {
+        std::fs::write(path, &output).with_context(|| format!("writing {}", path.display()))?;
+    }
     if client.json {
         return print_json(&json!({
             "nft": nft,
@@ -318,13 +325,16 @@ async fn mint(args: MintArgs) -> anyhow::Result<()> {
             "metadata": metadata,
             "output": text,
             "bytes": output.len(),
+            "out": args.out.as_ref().map(|p| p.display().to_string()),
         }));
     }
     println!("token {token_id}: task {task}");
     println!("content {cid} ({} bytes)", output.len());
     println!("{}", serde_json::to_string_pretty(&metadata)?);
-    if let Some(text) = text {
-        println!("{text}");
+    match (&args.out, text) {
+        (Some(path), _) => println!("content written to {}", path.display()),
+        (None, Some(text)) => println!("{text}"),
+        (None, None) => println!("(binary content: pass --out FILE to save it)"),
     }
     Ok(())
 }

@@ -65,6 +65,8 @@ struct Examples {
     competition: Address,
     task_chain: Address,
     textgenrnn: B256,
+    /// The model the NFT mints with.
+    image_model: B256,
 }
 
 impl Examples {
@@ -92,7 +94,8 @@ impl Examples {
         assert_eq!(named["competition"].as_str().unwrap().parse::<Address>().unwrap(), competition);
         assert_eq!(named["taskChain"].as_str().unwrap().parse::<Address>().unwrap(), task_chain);
         let textgenrnn = net.model_id("textgenrnn");
-        Examples { net, reader, nft, competition, task_chain, textgenrnn }
+        let image_model = net.model_id("fashion-diffusion");
+        Examples { net, reader, nft, competition, task_chain, textgenrnn, image_model }
     }
 
     /// Waits until every devnet solver has staked.
@@ -168,13 +171,13 @@ impl Examples {
         dml_content::Cid::from_bytes(&solution.cid).unwrap().to_string()
     }
 
-    /// The id a textgenrnn task submitted by `sender` would get now (the
+    /// The id a `model` task submitted by `sender` would get now (the
     /// engine's `hashTask` with its current `prevhash`).
-    async fn predict_task(&self, sender: Address, fee: U256, input: &[u8]) -> B256 {
+    async fn predict_task(&self, model: B256, sender: Address, fee: U256, input: &[u8]) -> B256 {
         let cid =
             self.reader.view(IEngine::generateIPFSCIDCall { content_: Bytes::copy_from_slice(input) }).await.unwrap();
         let prevhash = self.reader.view(IEngine::prevhashCall {}).await.unwrap();
-        let task = dml_primitives::Task { model: self.textgenrnn, fee, owner: sender, blocktime: 0, version: 0, cid };
+        let task = dml_primitives::Task { model, fee, owner: sender, blocktime: 0, version: 0, cid };
         self.reader.view(IEngine::hashTaskCall { o_: task, sender_: sender, prevhash_: prevhash }).await.unwrap()
     }
 
@@ -318,11 +321,11 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-/// `dml model run textgenrnn --input INPUT --seed SEED`: the bytes a solver pins.
-fn model_run(input: &[u8], seed: u64) -> Vec<u8> {
+/// `dml model run MODEL --input INPUT --seed SEED`: the bytes a solver pins.
+fn model_run(model: &str, input: &[u8], seed: u64) -> Vec<u8> {
     let input = std::str::from_utf8(input).unwrap();
     let output = std::process::Command::new(DML)
-        .args(["model", "run", "textgenrnn", "--input", input, "--seed", &seed.to_string()])
+        .args(["model", "run", model, "--input", input, "--seed", &seed.to_string()])
         .output()
         .unwrap();
     assert_ok(&output, "dml model run");
@@ -365,12 +368,17 @@ async fn check_minted(ex: &Examples, minted: &Value, prompt: &str) -> (Vec<u8>, 
     let cid = minted["cid"].as_str().unwrap();
     let content = ex.gateway(cid).await;
     let seed = task_seed(task);
-    assert_eq!(content, model_run(&input, seed), "the content is `dml model run` for the task's input and seed");
+    assert_eq!(
+        content,
+        model_run("fashion-diffusion", &input, seed),
+        "the content is `dml model run` for the task's input and seed"
+    );
+    assert!(content.starts_with(b"\x89PNG\r\n\x1a\n"), "the token's content is a PNG");
     assert_eq!(dml_content::cid_v0(&content).to_string(), cid);
     assert_eq!(ex.solution_cid(task).await, cid);
     let image = ex.view(ex.nft, IDmlImageNFT::solutionCidCall { tokenId: token_id }).await;
     assert_eq!(dml_content::Cid::from_bytes(&image).unwrap().to_string(), cid, "the callback recorded the CID");
-    assert_eq!(minted["output"].as_str().unwrap().as_bytes(), content.as_slice());
+    assert!(minted["output"].is_null(), "a picture is not printed as text");
     assert_eq!(minted["bytes"].as_u64().unwrap(), content.len() as u64);
 
     // tokenURI is base64 of tokenMetadata, which names how to re-run it.
@@ -382,7 +390,7 @@ async fn check_minted(ex: &Examples, minted: &Value, prompt: &str) -> (Vec<u8>, 
     assert_eq!(metadata, minted["metadata"], "the CLI printed the token's metadata");
     let input_cid = dml_content::cid_v0(&input).to_string();
     let properties = &metadata["properties"];
-    assert_eq!(properties["model"], ex.textgenrnn.to_string(), "{metadata}");
+    assert_eq!(properties["model"], ex.image_model.to_string(), "{metadata}");
     assert_eq!(properties["task"], task.to_string());
     assert_eq!(properties["input"], format!("ipfs://{input_cid}"));
     assert_eq!(properties["seed"].as_u64(), Some(seed));
@@ -422,8 +430,13 @@ async fn an_nft_minted_from_the_cli_holds_the_models_output_and_says_how_to_reru
     // and the model must see exactly this prompt.
     let tricky = "say \"hi\" \\ then\nnext\tline";
     assert_eq!(json_escape(tricky), r#"say \"hi\" \\ then\u000anext\u0009line"#);
+    let out_dir = tempfile::tempdir().unwrap();
+    let picture = out_dir.path().join("token.png");
+    let picture_arg = picture.display().to_string();
     let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| dml_json(&ex.net, 9, &["examples", "mint", plain, "--wait", "--timeout", "120"]));
+        let first = scope.spawn(|| {
+            dml_json(&ex.net, 9, &["examples", "mint", plain, "--wait", "--timeout", "120", "--out", &picture_arg])
+        });
         let second = scope.spawn(|| dml_json(&ex.net, 6, &["examples", "mint", tricky, "--wait", "--timeout", "120"]));
         (first.join().unwrap(), second.join().unwrap())
     });
@@ -434,14 +447,25 @@ async fn an_nft_minted_from_the_cli_holds_the_models_output_and_says_how_to_reru
         let holder = ex.view(ex.nft, IDmlImageNFT::ownerOfCall { tokenId: token_id }).await;
         assert_eq!(holder, ex.net.address(owner), "the minter holds the token");
     }
-    check_minted(&ex, &first, plain).await;
+    let (_, first_content) = check_minted(&ex, &first, plain).await;
+    assert_eq!(std::fs::read(&picture).unwrap(), first_content, "--out wrote the token's picture");
+    assert_eq!(first["out"], picture_arg);
     let (input, content) = check_minted(&ex, &second, tricky).await;
     assert_eq!(
         input,
         br#"{"prompt":"say \"hi\" \\ then\u000anext\u0009line"}"#.to_vec(),
         "the contract escaped the prompt"
     );
-    assert!(content.starts_with(tricky.as_bytes()), "the model saw the prompt unchanged: {content:?}");
+    // The model saw the prompt unchanged: the same picture as from the
+    // prompt escaped another way.
+    let other_escaping = serde_json::json!({ "prompt": tricky }).to_string();
+    assert_ne!(other_escaping.as_bytes(), input.as_slice());
+    let seed = task_seed(b256(&second["task"]));
+    assert_eq!(
+        content,
+        model_run("fashion-diffusion", other_escaping.as_bytes(), seed),
+        "the model saw the prompt unchanged"
+    );
     step("checked");
     let mut net = ex.net;
     net.proc.terminate();
@@ -465,7 +489,7 @@ async fn check_chain_steps(ex: &Examples, tasks: &[B256], first_prompt: &str) ->
         assert_eq!(String::from_utf8_lossy(&input), expected, "step {}'s input", i + 1);
         let cid = ex.solution_cid(*task).await;
         let output = ex.gateway(&cid).await;
-        assert_eq!(output, model_run(&input, task_seed(*task)), "step {}'s output is the model's", i + 1);
+        assert_eq!(output, model_run("textgenrnn", &input, task_seed(*task)), "step {}'s output is the model's", i + 1);
         let delivered = ex.view(ex.task_chain, IDmlTaskChain::solutionOfCall { taskid: *task }).await;
         assert_eq!(dml_content::Cid::from_bytes(&delivered).unwrap().to_string(), cid, "step {}'s callback", i + 1);
         let callback = ex.reader.view(IEngine::callbacksCall { taskid: *task }).await.unwrap();
@@ -566,8 +590,8 @@ async fn task_chains_feed_each_output_to_the_next_step_and_end_at_the_limit_or_t
     let mut picked = None;
     for candidate in ["The lighthouse keeper", "A new study of", "Scientists discover", "How to build a"] {
         let input = format!(r#"{{"prompt":"{}","max_length":{MAX_LENGTH}}}"#, json_escape(candidate));
-        let task = ex.predict_task(ex.task_chain, task_fee, input.as_bytes()).await;
-        let output = String::from_utf8(model_run(input.as_bytes(), task_seed(task))).unwrap();
+        let task = ex.predict_task(ex.textgenrnn, ex.task_chain, task_fee, input.as_bytes()).await;
+        let output = String::from_utf8(model_run("textgenrnn", input.as_bytes(), task_seed(task))).unwrap();
         let generated = output.strip_prefix(candidate).unwrap_or_else(|| panic!("{output:?} starts with the prompt"));
         let marker = generated.split_whitespace().find(|w| w.len() >= 3 && !candidate.contains(*w));
         if let Some(marker) = marker {
@@ -737,7 +761,7 @@ async fn forged_solutions_are_slashed_never_delivered_and_their_nft_and_chain_st
     let holdings_before = holdings(&ex.reader, attacker.address()).await;
     let task_fee = ex.view(ex.nft, IDmlImageNFT::taskFeeCall {}).await;
     let callback_fee = ex.view(ex.nft, IDmlImageNFT::callbackFeeCall {}).await;
-    assert_eq!(ex.view(ex.nft, IDmlImageNFT::modelCall {}).await, ex.textgenrnn);
+    assert_eq!(ex.view(ex.nft, IDmlImageNFT::modelCall {}).await, ex.image_model);
     let approve = IDmlToken::approveCall { spender: ex.nft, amount: task_fee + callback_fee };
     ex.send(minter, ex.reader.token(), approve, "approve").await;
 
@@ -745,7 +769,7 @@ async fn forged_solutions_are_slashed_never_delivered_and_their_nft_and_chain_st
     // contract) and commits to a forged CID before the task exists.
     let prompt = "a \"forged\" sunset";
     let input = format!(r#"{{"prompt":"{}"}}"#, json_escape(prompt));
-    let task = ex.predict_task(ex.nft, task_fee, input.as_bytes()).await;
+    let task = ex.predict_task(ex.image_model, ex.nft, task_fee, input.as_bytes()).await;
     commit_forged(&attacker, task).await;
     let receipt = ex.send(minter, ex.nft, IDmlImageNFT::mintCall { text: prompt.into() }, "mint").await;
     let minted = receipt_events::<IDmlImageNFT::MintRequested>(&receipt, ex.nft);
@@ -810,7 +834,7 @@ async fn forged_solutions_are_slashed_never_delivered_and_their_nft_and_chain_st
     assert_eq!(input_bytes, input.as_bytes(), "the same input again");
     let cid = ex.solution_cid(retask).await;
     let content = ex.gateway(&cid).await;
-    assert_eq!(content, model_run(&input_bytes, task_seed(retask)));
+    assert_eq!(content, model_run("fashion-diffusion", &input_bytes, task_seed(retask)));
     let text = ex.view(ex.nft, IDmlImageNFT::tokenMetadataCall { tokenId: token_id }).await;
     let metadata: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(metadata["image"], format!("ipfs://{cid}"));
@@ -831,7 +855,7 @@ async fn forged_solutions_are_slashed_never_delivered_and_their_nft_and_chain_st
     ex.send(starter, ex.reader.token(), approve, "approve").await;
     let chain_prompt = "The forged chain";
     let chain_input = format!(r#"{{"prompt":"{}","max_length":{MAX_LENGTH}}}"#, json_escape(chain_prompt));
-    let forged_step = ex.predict_task(ex.task_chain, chain_fee, chain_input.as_bytes()).await;
+    let forged_step = ex.predict_task(ex.textgenrnn, ex.task_chain, chain_fee, chain_input.as_bytes()).await;
     commit_forged(&attacker, forged_step).await;
     let start = IDmlTaskChain::startCall {
         model: ex.textgenrnn,

@@ -163,7 +163,7 @@ fn the_template_refuses_bad_input_with_a_reason() {
     assert_eq!(ok["steps"], 25);
     assert_eq!(ok["scale"], 4);
     assert_eq!(ok["seed"], 7);
-    let long = format!(r#"{{"prompt":"{}"}}"#, "a".repeat(501));
+    let long = format!(r#"{{"prompt":"{}"}}"#, "a".repeat(1001));
     let cases: [(&[u8], &str); 9] = [
         (br#"{"prompt":""}"#, "prompt"),
         (br#"{"prompt":"   "}"#, "prompt"),

@@ -40,7 +40,7 @@ pub const MAX_GUIDANCE: f64 = 15.0;
 /// Largest integer upscaling factor (28 px × 8 = 224 px).
 pub const MAX_SCALE: u64 = 8;
 /// Longest prompt, in characters.
-pub const MAX_PROMPT_CHARS: usize = 500;
+pub const MAX_PROMPT_CHARS: usize = 1000;
 /// Side of the generated image before upscaling.
 pub const IMAGE_SIDE: usize = SIDE;
 
