@@ -1,6 +1,7 @@
 """PyTorch's answer for the Rust port to match: one denoiser call and one classifier call.
 
     python reference.py WEIGHTS_DIR EMBEDDED_CAPTIONS OUT.safetensors
+    python reference.py bench WEIGHTS_DIR STEPS,… THREADS,… IMAGES   (prints seconds per image)
 
 Loads unet.safetensors and classifier.safetensors from WEIGHTS_DIR with
 train.py's modules, evaluates them on fixed inputs (a smooth test pattern, a
@@ -51,5 +52,41 @@ def main():
     print(f"wrote {n} cases to {out}; noise std {noise.std().item():.4f}, max |logit| {logits.abs().max().item():.2f}")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] != ["bench"]:
     main()
+
+
+def bench(weights, steps_list, threads_list, images):
+    """Seconds per image of the same sampler in PyTorch eager (CPU), for the bench's reference column."""
+    import time
+
+    unet = train.UNet()
+    unet.load_state_dict(load_file(f"{weights}/unet.safetensors"))
+    unet.eval()
+    betas = torch.linspace(train.BETA_START, train.BETA_END, train.TIMESTEPS, dtype=torch.float64)
+    ab = torch.cumprod(1.0 - betas, dim=0)
+    text = torch.zeros(2, train.TEXT_DIM)
+    text[0, 0] = 1.0
+    result = {}
+    for threads in threads_list:
+        torch.set_num_threads(threads)
+        for steps in steps_list:
+            ts = [(steps - i) * train.TIMESTEPS // steps - 1 for i in range(steps)]
+            start = time.perf_counter()
+            with torch.no_grad():
+                for seed in range(images):
+                    x = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(seed))
+                    for i, t in enumerate(ts):
+                        eps = unet(x.repeat(2, 1, 1, 1), torch.tensor([t, t]), text)
+                        eps = eps[1:] + 4.0 * (eps[:1] - eps[1:])
+                        a, prev = ab[t].float(), (ab[ts[i + 1]].float() if i + 1 < steps else torch.tensor(1.0))
+                        x0 = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1)
+                        e = (x - a.sqrt() * x0) / (1 - a).sqrt()
+                        x = prev.sqrt() * x0 + (1 - prev).sqrt() * e
+            result[f"{steps}/{threads}"] = (time.perf_counter() - start) / images
+    print(json.dumps(result))
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "bench":
+    bench(sys.argv[2], [int(s) for s in sys.argv[3].split(",")], [int(t) for t in sys.argv[4].split(",")],
+          int(sys.argv[5]))
