@@ -12,24 +12,11 @@ use std::io::Read;
 use std::path::Path;
 
 use dml_models::builtin::diffusion::layers::FeatureMap;
-use dml_models::builtin::diffusion::{FashionClassifier, FashionDiffusion, CLASS_NAMES, NAME};
+use dml_models::builtin::diffusion::{FashionClassifier, FashionDiffusion, CLASS_NAMES, CLASS_PROMPTS, NAME};
 use dml_models::builtin::BuiltinModel;
 use dml_models::template::{builtin_template, InputError};
 use safetensors::SafeTensors;
 
-/// One prompt per class, as a person would write it, in label order.
-const CLASS_PROMPTS: [&str; 10] = [
-    "a t-shirt",
-    "a pair of trousers",
-    "a pullover",
-    "a dress",
-    "a coat",
-    "a sandal",
-    "a shirt",
-    "a sneaker",
-    "a bag",
-    "an ankle boot",
-];
 /// Sampling settings of the quality test: the template's defaults but for fewer steps.
 const QUALITY_STEPS: usize = 20;
 const QUALITY_GUIDANCE: f32 = 4.0;

@@ -7,25 +7,12 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use dml_models::builtin::diffusion::{self, FashionClassifier, CLASS_NAMES, IMAGE_SIDE, NAME};
+use dml_models::builtin::diffusion::{self, FashionClassifier, CLASS_NAMES, CLASS_PROMPTS, IMAGE_SIDE, NAME};
 use dml_models::builtin::{default_weights_dir, BuiltinModel};
 use rayon::prelude::*;
 
 const USAGE: &str = "usage: dml-models-contact-sheet --out SHEET.png [--seeds N] [--steps S] [--guidance G] \
                      [--scale K] [--threads T] [--weights DIR] [--prompt TEXT]...";
-/// The default rows: one prompt per class, in label order.
-const CLASS_PROMPTS: [&str; 10] = [
-    "a t-shirt",
-    "a pair of trousers",
-    "a pullover",
-    "a dress",
-    "a coat",
-    "a sandal",
-    "a shirt",
-    "a sneaker",
-    "a bag",
-    "an ankle boot",
-];
 /// Gap between pictures, in output pixels.
 const GAP: usize = 2;
 

@@ -933,7 +933,7 @@ mod avx512 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn naive(x: &[f32], w_in_out: &[f32], bias: &[f32], rows: usize, k: usize, n: usize) -> Vec<f32> {
@@ -950,7 +950,8 @@ mod tests {
         out
     }
 
-    fn pseudo_random(len: usize, salt: u32) -> Vec<f32> {
+    /// Reproducible test values in [-1, 1].
+    pub(crate) fn pseudo_random(len: usize, salt: u32) -> Vec<f32> {
         (0..len as u32)
             .map(|i| {
                 let h = i.wrapping_mul(2654435761).wrapping_add(salt.wrapping_mul(40503)) >> 8;
@@ -1115,13 +1116,7 @@ mod tests {
             // The exponential itself over the special inputs.
             #[cfg(target_arch = "x86_64")]
             if isa != Isa::Portable {
-                let mut got = inputs.clone();
-                // SAFETY: only with AVX2.
-                unsafe { avx2::exp_shifted_in_place(&mut got, 0.0) };
-                for (x, g) in inputs.iter().zip(&got) {
-                    let e = libm::expf(*x - 0.0);
-                    assert!(g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan()), "expf({x:e}): {g:e} vs {e:e}");
-                }
+                assert_vector_expf_is_libm(&inputs);
             }
         }
     }
@@ -1144,16 +1139,21 @@ mod tests {
                 assert!(g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan()), "gelu({x:e}): {g:e} vs {e:e}");
             }
             #[cfg(target_arch = "x86_64")]
-            {
-                let mut got = inputs.clone();
-                // SAFETY: `detect` found AVX2.
-                unsafe { avx2::exp_shifted_in_place(&mut got, 0.0) };
-                for (x, g) in inputs.iter().zip(&got) {
-                    let e = libm::expf(*x - 0.0);
-                    assert!(g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan()), "expf({x:e}): {g:e} vs {e:e}");
-                }
-            }
+            assert_vector_expf_is_libm(&inputs);
         });
+    }
+
+    /// The vector `expf` gives libm's bits (or a NaN for a NaN) for every input.
+    /// Call only where AVX2 is present.
+    #[cfg(target_arch = "x86_64")]
+    fn assert_vector_expf_is_libm(inputs: &[f32]) {
+        let mut got = inputs.to_vec();
+        // SAFETY: callers check for AVX2 first.
+        unsafe { avx2::exp_shifted_in_place(&mut got, 0.0) };
+        for (x, g) in inputs.iter().zip(&got) {
+            let e = libm::expf(*x - 0.0);
+            assert!(g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan()), "expf({x:e}): {g:e} vs {e:e}");
+        }
     }
 
     #[test]

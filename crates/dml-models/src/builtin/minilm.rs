@@ -520,14 +520,7 @@ fn context_tile<const R: usize>(p: &[f32], lanes: usize, len: usize, values: &[f
 mod tests {
     use super::*;
 
-    fn pseudo_random(len: usize, salt: u32) -> Vec<f32> {
-        (0..len as u32)
-            .map(|i| {
-                let h = i.wrapping_mul(2654435761).wrapping_add(salt.wrapping_mul(40503)) >> 8;
-                (h % 2001) as f32 / 1000.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::builtin::kernels::tests::pseudo_random;
 
     /// The attention of the first version of this module, one score and one
     /// context value at a time, with the scalar `expf`.

@@ -17,6 +17,20 @@ use super::unet::SIDE;
 /// The ten Fashion-MNIST classes, by label.
 pub const CLASS_NAMES: [&str; 10] =
     ["t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"];
+/// One prompt per class, as a person would write it, in label order (the
+/// quality test's and the contact sheet's prompts).
+pub const CLASS_PROMPTS: [&str; 10] = [
+    "a t-shirt",
+    "a pair of trousers",
+    "a pullover",
+    "a dress",
+    "a coat",
+    "a sandal",
+    "a shirt",
+    "a sneaker",
+    "a bag",
+    "an ankle boot",
+];
 /// The classifier's weight file, beside the denoiser's.
 pub const CLASSIFIER_FILE: &str = "classifier.safetensors";
 

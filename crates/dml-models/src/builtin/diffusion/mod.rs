@@ -21,7 +21,7 @@ pub mod unet;
 
 use std::path::Path;
 
-pub use classifier::{FashionClassifier, CLASS_NAMES};
+pub use classifier::{FashionClassifier, CLASS_NAMES, CLASS_PROMPTS};
 use layers::FeatureMap;
 use unet::{UNet, SIDE, TEXT_DIM};
 
