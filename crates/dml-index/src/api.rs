@@ -22,6 +22,9 @@ pub struct ApiState {
     pub store: Arc<Mutex<Store>>,
     /// The follower's health.
     pub health: SharedHealth,
+    /// The chain, for the few figures that only its state holds (a
+    /// validator's stake after slashes).
+    pub chain: Option<crate::follow::ChainReader>,
 }
 
 /// Paging parameters.
@@ -145,7 +148,7 @@ async fn models(State(state): State<ApiState>) -> ApiResult {
 async fn model(State(state): State<ApiState>, Path(id): Path<String>) -> ApiResult {
     let id = hex_id(&id, 32, "model id")?;
     let found = queries::model(&state.store.lock().unwrap(), &id)?;
-    found.map(|m| to_json(m)).unwrap_or_else(|| Err(not_found("model", &id)))
+    found.map(to_json).unwrap_or_else(|| Err(not_found("model", &id)))
 }
 
 async fn solvers(State(state): State<ApiState>) -> ApiResult {
@@ -154,7 +157,21 @@ async fn solvers(State(state): State<ApiState>) -> ApiResult {
 
 async fn solver(State(state): State<ApiState>, Path(address): Path<String>) -> ApiResult {
     let address = hex_id(&address, 20, "address")?;
-    to_json(queries::solver(&state.store.lock().unwrap(), &address)?)
+    let summary = queries::solver(&state.store.lock().unwrap(), &address)?;
+    let mut body = serde_json::to_value(summary).unwrap_or_default();
+    // Slashes carry no amount in the engine's events, so the stake as it is
+    // now comes from the chain; `deposited` is what the events add up to.
+    if let Some(chain) = &state.chain {
+        let parsed = address.parse().map_err(|_| bad("address"))?;
+        body["staked"] = match chain.staked(parsed).await {
+            Ok(staked) => json!(staked.to_string()),
+            Err(error) => {
+                body["stakedError"] = json!(error.to_string());
+                Value::Null
+            }
+        };
+    }
+    Ok(Json(body))
 }
 
 async fn contestations(State(state): State<ApiState>, Query(query): Query<PageQuery>) -> ApiResult {

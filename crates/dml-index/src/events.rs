@@ -6,18 +6,23 @@ use alloy_sol_types::SolEventInterface;
 use dml_primitives::{IDmlToken::IDmlTokenEvents, IEngine::IEngineEvents};
 use serde_json::{json, Value};
 
-alloy_sol_types::sol! {
-    /// The events of OpenZeppelin 5's `Governor` that the explorer shows.
-    #[derive(Debug)]
-    interface IGovernorEvents {
-        event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description);
-        event ProposalQueued(uint256 proposalId, uint256 etaSeconds);
-        event ProposalExecuted(uint256 proposalId);
-        event ProposalCanceled(uint256 proposalId);
-        event VoteCast(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason);
-        event VoteCastWithParams(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason, bytes params);
+// `sol!` gives each event a constructor taking every field; `ProposalCreated` has nine.
+#[allow(clippy::too_many_arguments)]
+mod governor_abi {
+    alloy_sol_types::sol! {
+        /// The events of OpenZeppelin 5's `Governor` that the explorer shows.
+        #[derive(Debug)]
+        interface IGovernorEvents {
+            event ProposalCreated(uint256 proposalId, address proposer, address[] targets, uint256[] values, string[] signatures, bytes[] calldatas, uint256 voteStart, uint256 voteEnd, string description);
+            event ProposalQueued(uint256 proposalId, uint256 etaSeconds);
+            event ProposalExecuted(uint256 proposalId);
+            event ProposalCanceled(uint256 proposalId);
+            event VoteCast(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason);
+            event VoteCastWithParams(address indexed voter, uint256 proposalId, uint8 support, uint256 weight, string reason, bytes params);
+        }
     }
 }
+use governor_abi::IGovernorEvents;
 
 /// Which contract a log came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -302,3 +302,28 @@ pub async fn discover_contracts(
     };
     Ok((chain_id, engine, token, governor.or_else(|| field("governor"))))
 }
+
+/// Reads of the chain's current state that the API adds to indexed figures.
+#[derive(Clone)]
+pub struct ChainReader {
+    provider: RootProvider<Ethereum>,
+    engine: Address,
+}
+
+impl ChainReader {
+    /// A reader of `engine` over `rpc_url`.
+    pub fn new(rpc_url: &str, engine: Address) -> Result<ChainReader, FollowError> {
+        let url = rpc_url.parse().map_err(|e| FollowError::Rpc(format!("rpc url `{rpc_url}`: {e}")))?;
+        Ok(ChainReader { provider: RootProvider::<Ethereum>::new_http(url), engine })
+    }
+
+    /// `validators(address).staked` at the latest block.
+    pub async fn staked(&self, address: Address) -> Result<alloy_primitives::U256, FollowError> {
+        use alloy_sol_types::SolCall;
+        let call = dml_primitives::IEngine::validatorsCall { addr: address };
+        let request =
+            alloy_rpc_types_eth::TransactionRequest::default().to(self.engine).input(call.abi_encode().into());
+        let output = self.provider.call(request).await.map_err(rpc)?;
+        Ok(dml_primitives::IEngine::validatorsCall::abi_decode_returns(&output).map_err(rpc)?.staked)
+    }
+}

@@ -156,7 +156,8 @@ async fn start(
     let api_address =
         listener.local_addr().map_err(|source| IndexError::Bind { address: config.api_address, source })?;
     tracing::info!(%api_address, identity, "indexer api listening");
-    let router = api::router(api::ApiState { store: reader, health: health.clone() });
+    let chain = Some(follow::ChainReader::new(&config.rpc_url, engine)?);
+    let router = api::router(api::ApiState { store: reader, health: health.clone(), chain });
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let follower = tokio::spawn(follower.run());
     Ok(IndexHandle { api_address, health, follower, server })

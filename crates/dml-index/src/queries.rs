@@ -198,9 +198,10 @@ pub fn model(store: &Store, id: &str) -> Result<Option<ModelSummary>, StoreError
 pub struct SolverSummary {
     /// Address.
     pub address: String,
-    /// Deposited less withdrawn, wei (slashes emit no amount in EngineV1's
-    /// events; `slashes` counts them).
-    pub staked: String,
+    /// Deposited less withdrawn, wei. Slashes emit no amount in EngineV1's
+    /// events (`slashes` counts them); the API adds `staked`, read from the
+    /// chain.
+    pub deposited: String,
     /// Solutions submitted.
     pub tasks_solved: u64,
     /// Solutions claimed.
@@ -260,7 +261,7 @@ pub fn solver(store: &Store, address: &str) -> Result<SolverSummary, StoreError>
     };
     Ok(SolverSummary {
         address: address.to_string(),
-        staked: deposited.saturating_sub(withdrawn).to_string(),
+        deposited: deposited.saturating_sub(withdrawn).to_string(),
         tasks_solved: count(
             store,
             "SELECT COUNT(*) FROM events WHERE name = 'SolutionSubmitted' AND account = ?1",
@@ -433,7 +434,7 @@ pub fn stats(store: &Store) -> Result<Value, StoreError> {
         "emittedToTreasury": field_sum("treasury").to_string(),
         "emittedToLiquidity": field_sum("liquidity").to_string(),
         "rewardPerTask": reward_per_task.to_string(),
-        "totalStaked": staked.to_string(),
+        "totalDeposited": staked.to_string(),
     }))
 }
 
