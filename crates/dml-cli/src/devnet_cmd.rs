@@ -41,6 +41,9 @@ pub struct DevnetArgs {
     /// Gateway port.
     #[arg(long, default_value_t = 8080)]
     pub gateway_port: u16,
+    /// Indexer read API port (0: any free port).
+    #[arg(long, default_value_t = 8090)]
+    pub indexer_port: u16,
     /// Prometheus metrics port of the solvers (0: any free port).
     #[arg(long, default_value_t = 9464)]
     pub metrics_port: u16,
@@ -230,6 +233,13 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     let content_client = ContentClient::new(api_url.clone());
     let models = pin_builtin_models(&account0, &content_client).await?;
 
+    // The indexer, in the data directory: the explorer's lists and history.
+    let mut index_config = dml_index::IndexConfig::new(node.http_url());
+    index_config.db = Some(data_dir.join("index.sqlite"));
+    index_config.api_address = SocketAddr::new(localhost, args.indexer_port);
+    let indexer = dml_index::spawn(index_config).await.context("starting the indexer")?;
+    let indexer_url = indexer.url();
+
     // The solvers: dev accounts 1..=N, the last K malicious.
     let metrics = Metrics::new();
     let (metrics_addr, _metrics_task) = metrics.serve(SocketAddr::new(localhost, args.metrics_port)).await?;
@@ -304,6 +314,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             "ws_url": node.ws_url(),
             "api_url": api_url,
             "gateway_url": gateway_url,
+            "indexer_url": indexer_url,
             "metrics_url": format!("http://{metrics_addr}/metrics"),
             "chain_id": chain_id,
             "engine": contracts.engine,
@@ -332,7 +343,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         });
         println!("{info}");
     } else {
-        let urls = BannerUrls { api: &api_url, gateway: &gateway_url, metrics: metrics_addr };
+        let urls = BannerUrls { api: &api_url, gateway: &gateway_url, indexer: &indexer_url, metrics: metrics_addr };
         let network = BannerNetwork { models: &models, solvers: &solvers, pools: &pools, cap_ratio, examples };
         print_banner(&node, chain_id, &contracts, &governance, &urls, &accounts, &network, &args);
     }
@@ -355,6 +366,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "solver stopped with an error");
         }
     }
+    drop(indexer);
     let _ = content.shutdown().await;
     node.shutdown().await;
     Ok(())
@@ -538,6 +550,7 @@ fn spawn_chain_relay(client: crate::client::Client, task_chain: Address) -> toki
 struct BannerUrls<'a> {
     api: &'a str,
     gateway: &'a str,
+    indexer: &'a str,
     metrics: SocketAddr,
 }
 
@@ -560,6 +573,7 @@ fn print_banner(
     println!("  JSON-RPC   {}  (WebSocket {})", node.http_url(), node.ws_url());
     println!("  IPFS API   {api_url}");
     println!("  gateway    {gateway_url}/ipfs/<cid>");
+    println!("  indexer    {}/api/v1/tasks  (stats, models, solvers, …: `dml index --help`)", urls.indexer);
     println!("  metrics    http://{metrics_addr}/metrics");
     println!("  engine     {}", contracts.engine);
     println!("  token      {}", contracts.token);

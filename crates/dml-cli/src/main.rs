@@ -18,6 +18,7 @@ mod examples_cmd;
 mod gov_actions;
 mod gov_cmd;
 mod gov_format;
+mod index_cmd;
 mod lp_cmd;
 mod model_cmd;
 mod node_cmd;
@@ -39,6 +40,8 @@ struct Cli {
 enum Command {
     /// Run the whole network on this machine: dev chain, content store and gateway, models and solvers.
     Devnet(devnet_cmd::DevnetArgs),
+    /// Index a chain hosting the engine into SQLite and serve the read API (tasks, models, solvers, stats).
+    Index(index_cmd::IndexArgs),
     /// Run a solver: scan tasks, run models, commit, reveal, claim; verify others, contest and vote.
     Solver(solver_cmd::SolverArgs),
     /// Print the CID `ipfs add` would print for a file.
@@ -125,6 +128,7 @@ fn main() -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devnet(args) => devnet_cmd::run(args),
+        Command::Index(args) => index_cmd::run(args),
         Command::Solver(args) => solver_cmd::run(args),
         Command::Cid(args) => content_cmd::run_cid(args),
         Command::Content(args) => content_cmd::run(args),

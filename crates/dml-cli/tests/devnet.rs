@@ -82,6 +82,27 @@ async fn a_task_from_a_second_terminal_is_answered_and_served_by_the_gateway() {
     assert!(net.solvers().iter().any(|(a, _)| *a == paid));
     assert!(net.proc.child.id() > 0);
 
+    // The devnet's indexer has it: the task claimed by the paid solver, and
+    // every built-in model with its task count.
+    let indexer = net.str("indexer_url");
+    let indexed = eventually(Duration::from_secs(30), "the indexer's record of the claim", || async {
+        let body: serde_json::Value =
+            reqwest::get(format!("{indexer}/api/v1/tasks/{task:#x}")).await.ok()?.json().await.ok()?;
+        (body["task"]["status"] == "claimed").then_some(body)
+    })
+    .await;
+    assert_eq!(indexed["task"]["solver"], format!("{paid:#x}"), "{indexed}");
+    assert_eq!(indexed["task"]["owner"], format!("{:#x}", net.address(9)));
+    let models: serde_json::Value =
+        reqwest::get(format!("{indexer}/api/v1/models")).await.unwrap().json().await.unwrap();
+    let textgenrnn = format!("{:#x}", net.model_id("textgenrnn"));
+    let listed = models.as_array().unwrap().iter().find(|m| m["id"] == textgenrnn).expect("textgenrnn indexed");
+    assert!(listed["tasks"].as_u64() >= Some(1), "{listed}");
+    for name in dml_models::builtin::BUILTIN_MODEL_NAMES {
+        let id = format!("{:#x}", net.model_id(name));
+        assert!(models.as_array().unwrap().iter().any(|m| m["id"] == id), "{name} not in {models}");
+    }
+
     // The claim credited the paid solver's pool: both delegators have
     // rewards pending there, as the engine and `dml stake status` say, and
     // the solver's metrics count what it credited.
@@ -397,7 +418,7 @@ fn the_commands_the_banner_suggests_work_as_printed() {
     let ports = [free_port(), free_port(), free_port()].map(|port| port.to_string());
     let args = ["devnet", "--solvers", "1", "--rpc-port", &ports[0], "--api-port", &ports[1]]
         .into_iter()
-        .chain(["--gateway-port", &ports[2], "--metrics-port", "0"])
+        .chain(["--gateway-port", &ports[2], "--metrics-port", "0", "--indexer-port", "0"])
         .map(String::from)
         .collect::<Vec<_>>();
     let (mut proc, stdout) = spawn_devnet(dir.path(), &args);

@@ -272,6 +272,31 @@ impl Follower {
     }
 }
 
+/// The chain and contracts an index is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contracts {
+    /// `eth_chainId`.
+    pub chain_id: u64,
+    /// Block 0's hash: two dev chains with one chain id differ here.
+    pub genesis: B256,
+    /// The engine.
+    pub engine: Address,
+    /// The DML token.
+    pub token: Address,
+    /// The governor, if any.
+    pub governor: Option<Address>,
+}
+
+impl Contracts {
+    /// What the database records, so that it is never mixed with another chain's.
+    pub fn identity(&self) -> String {
+        format!(
+            "chain {} (genesis {:#x}), engine {:#x}, token {:#x}",
+            self.chain_id, self.genesis, self.engine, self.token
+        )
+    }
+}
+
 /// Finds the engine, token and governor: from the flags where given, else
 /// from the node's `dml_getContracts`, else the token from `baseToken()`.
 pub async fn discover_contracts(
@@ -279,7 +304,7 @@ pub async fn discover_contracts(
     engine: Option<Address>,
     token: Option<Address>,
     governor: Option<Address>,
-) -> Result<(u64, Address, Address, Option<Address>), FollowError> {
+) -> Result<Contracts, FollowError> {
     let url = rpc_url.parse().map_err(|e| FollowError::Rpc(format!("rpc url `{rpc_url}`: {e}")))?;
     let provider = RootProvider::<Ethereum>::new_http(url);
     let chain_id = provider.get_chain_id().await.map_err(rpc)?;
@@ -300,7 +325,14 @@ pub async fn discover_contracts(
             dml_primitives::IEngine::baseTokenCall::abi_decode_returns(&output).map_err(rpc)?
         }
     };
-    Ok((chain_id, engine, token, governor.or_else(|| field("governor"))))
+    let genesis = provider
+        .get_block_by_number(BlockNumberOrTag::Number(0))
+        .await
+        .map_err(rpc)?
+        .ok_or_else(|| FollowError::Rpc("the node has no block 0".into()))?
+        .header
+        .hash;
+    Ok(Contracts { chain_id, genesis, engine, token, governor: governor.or_else(|| field("governor")) })
 }
 
 /// Reads of the chain's current state that the API adds to indexed figures.

@@ -19,7 +19,7 @@ use std::{
 };
 
 use alloy_primitives::Address;
-pub use follow::{FollowConfig, FollowError, Health, SharedHealth};
+pub use follow::{discover_contracts, Contracts, FollowConfig, FollowError, Health, SharedHealth};
 pub use store::{Store, StoreError};
 
 /// Errors starting the indexer.
@@ -110,9 +110,9 @@ impl Drop for IndexHandle {
 
 /// Opens the database, finds the contracts and starts following and serving.
 pub async fn spawn(config: IndexConfig) -> Result<IndexHandle, IndexError> {
-    let (chain_id, engine, token, governor) =
-        follow::discover_contracts(&config.rpc_url, config.engine, config.token, config.governor).await?;
-    let identity = format!("chain {chain_id}, engine {engine:#x}, token {token:#x}");
+    let contracts = follow::discover_contracts(&config.rpc_url, config.engine, config.token, config.governor).await?;
+    let identity = contracts.identity();
+    let (engine, token, governor) = (contracts.engine, contracts.token, contracts.governor);
     let (writer, reader) = match &config.db {
         Some(path) => (Store::open(path)?, Store::open(path)?),
         None => {
@@ -123,7 +123,6 @@ pub async fn spawn(config: IndexConfig) -> Result<IndexHandle, IndexError> {
             return start(config, shared.clone(), shared, &identity, engine, token, governor).await;
         }
     };
-    writer.bind(&identity)?;
     start(config, Arc::new(Mutex::new(writer)), Arc::new(Mutex::new(reader)), &identity, engine, token, governor).await
 }
 

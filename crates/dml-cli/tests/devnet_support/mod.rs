@@ -108,6 +108,8 @@ impl Devnet {
             ports[2].to_string(),
             "--metrics-port".into(),
             "0".into(),
+            "--indexer-port".into(),
+            "0".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let (proc, stdout) = spawn_devnet(dir.path(), &args);
