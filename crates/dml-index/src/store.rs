@@ -62,11 +62,12 @@ const MIGRATIONS: &[&str] = &[
          fields TEXT NOT NULL,
          PRIMARY KEY (block_number, log_index)
      );
-     CREATE INDEX events_task ON events (task) WHERE task IS NOT NULL;
-     CREATE INDEX events_model ON events (model) WHERE model IS NOT NULL;
-     CREATE INDEX events_account ON events (account) WHERE account IS NOT NULL;
-     CREATE INDEX events_other ON events (other) WHERE other IS NOT NULL;
-     CREATE INDEX events_name ON events (name);
+     CREATE INDEX events_task ON events (task, block_number, log_index);
+     CREATE INDEX events_model ON events (model, name);
+     CREATE INDEX events_account ON events (account, name);
+     CREATE INDEX events_other ON events (other, name);
+     CREATE INDEX events_name ON events (name, block_number, log_index);
+     CREATE INDEX events_proposal ON events (proposal);
      CREATE INDEX events_tx ON events (tx_hash);",
 ];
 
