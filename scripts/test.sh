@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace on a fresh machine: installs what the
 # tests need (each scripts/setup/*.sh is idempotent), checks the committed
-# governance bytecode against a fresh compile, then the Rust tests, the
+# governance bytecode against a fresh compile and the web app's bundle
+# against a fresh build, then the Rust tests, the
 # no_std build of the engine, the Arbitrum Stylus programs (built, held to the
 # 24 KB limit, and run against the dev chain) and the native model build.
 set -euo pipefail
@@ -19,6 +20,9 @@ done
 
 echo "==> governance bytecode: recompiled from the pinned sources, byte for byte"
 bash crates/dml-governance/build-contracts.sh --check
+
+echo "==> web app bundle: rebuilt from the pinned sources, byte for byte"
+bash crates/dml-web/build-web.sh --check
 
 echo "==> cargo test --workspace"
 cargo test --workspace

@@ -44,6 +44,9 @@ pub struct DevnetArgs {
     /// Indexer read API port (0: any free port).
     #[arg(long, default_value_t = 8090)]
     pub indexer_port: u16,
+    /// Web app port: the playground, explorer, stake and govern pages (0: any free port).
+    #[arg(long, default_value_t = 8091)]
+    pub app_port: u16,
     /// Prometheus metrics port of the solvers (0: any free port).
     #[arg(long, default_value_t = 9464)]
     pub metrics_port: u16,
@@ -308,6 +311,34 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
     let relay = examples.map(|examples| spawn_chain_relay(relay_client, examples.task_chain));
     let accounts: Vec<(Address, String)> =
         signers.iter().map(|s| (s.address(), hex::encode_prefixed(s.to_bytes()))).collect();
+
+    // The web app, on its own port, told every address above and the dev keys.
+    let app_config = dml_web::AppConfig {
+        chain_id,
+        chain_name: crate::app_cmd::default_chain_name(chain_id),
+        rpc_url: node.http_url(),
+        indexer_url: indexer_url.clone(),
+        gateway_url: gateway_url.clone(),
+        contracts: dml_web::AppContracts {
+            engine: contracts.engine,
+            token: contracts.token,
+            governor: Some(governance.governor),
+            timelock: Some(governance.timelock),
+            liquidity_staking: Some(liquidity.staking),
+            pair: Some(liquidity.pair),
+            router: Some(liquidity.router),
+            weth: Some(liquidity.weth),
+        },
+        devnet: true,
+        dev_accounts: accounts
+            .iter()
+            .zip(0u32..)
+            .map(|((address, key), index)| dml_web::DevAccount { index, address: *address, private_key: key.clone() })
+            .collect(),
+    };
+    let app =
+        dml_web::spawn(app_config, SocketAddr::new(localhost, args.app_port)).await.context("starting the web app")?;
+    let app_url = app.url();
     if args.json {
         let info = json!({
             "rpc_url": node.http_url(),
@@ -315,6 +346,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             "api_url": api_url,
             "gateway_url": gateway_url,
             "indexer_url": indexer_url,
+            "app_url": app_url,
             "metrics_url": format!("http://{metrics_addr}/metrics"),
             "chain_id": chain_id,
             "engine": contracts.engine,
@@ -343,7 +375,13 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
         });
         println!("{info}");
     } else {
-        let urls = BannerUrls { api: &api_url, gateway: &gateway_url, indexer: &indexer_url, metrics: metrics_addr };
+        let urls = BannerUrls {
+            api: &api_url,
+            gateway: &gateway_url,
+            indexer: &indexer_url,
+            app: &app_url,
+            metrics: metrics_addr,
+        };
         let network = BannerNetwork { models: &models, solvers: &solvers, pools: &pools, cap_ratio, examples };
         print_banner(&node, chain_id, &contracts, &governance, &urls, &accounts, &network, &args);
     }
@@ -366,6 +404,7 @@ async fn run_async(args: DevnetArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "solver stopped with an error");
         }
     }
+    drop(app);
     drop(indexer);
     let _ = content.shutdown().await;
     node.shutdown().await;
@@ -551,6 +590,7 @@ struct BannerUrls<'a> {
     api: &'a str,
     gateway: &'a str,
     indexer: &'a str,
+    app: &'a str,
     metrics: SocketAddr,
 }
 
@@ -570,6 +610,7 @@ fn print_banner(
     let (models, solvers) = (network.models, network.solvers);
     println!("DML devnet is running (chain id {chain_id}). Ctrl-C stops it.");
     println!();
+    println!("  web app    {}  (playground, explorer, stake and govern, in a browser)", urls.app);
     println!("  JSON-RPC   {}  (WebSocket {})", node.http_url(), node.ws_url());
     println!("  IPFS API   {api_url}");
     println!("  gateway    {gateway_url}/ipfs/<cid>");

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 // One module per command group. Each defines its clap arguments and a
 // `run` function; add a variant below and an arm in `main` to wire one in.
+mod app_cmd;
 mod chain_cmd;
 mod client;
 mod config;
@@ -42,6 +43,8 @@ enum Command {
     Devnet(devnet_cmd::DevnetArgs),
     /// Index a chain hosting the engine into SQLite and serve the read API (tasks, models, solvers, stats).
     Index(index_cmd::IndexArgs),
+    /// Serve the web app (playground, explorer, stake and govern) for a chain, its indexer and a gateway.
+    App(app_cmd::AppArgs),
     /// Run a solver: scan tasks, run models, commit, reveal, claim; verify others, contest and vote.
     Solver(solver_cmd::SolverArgs),
     /// Print the CID `ipfs add` would print for a file.
@@ -129,6 +132,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Devnet(args) => devnet_cmd::run(args),
         Command::Index(args) => index_cmd::run(args),
+        Command::App(args) => app_cmd::run(args),
         Command::Solver(args) => solver_cmd::run(args),
         Command::Cid(args) => content_cmd::run_cid(args),
         Command::Content(args) => content_cmd::run(args),

@@ -287,3 +287,10 @@ fn governor_event(event: IGovernorEvents::IGovernorEventsEvents) -> DecodedEvent
         .proposal(e.proposalId),
     }
 }
+
+/// The text form of a CID the engine stores as bytes: base58btc (a CIDv0
+/// `Qm…` for the sha2-256 multihashes the engine writes), as `ipfs add` and
+/// the gateway spell it.
+pub fn cid_string(bytes: &[u8]) -> String {
+    bs58::encode(bytes).into_string()
+}

@@ -268,7 +268,55 @@ impl Follower {
                 event,
             });
         }
+        self.add_cids(&mut rows).await?;
         Ok(rows)
+    }
+
+    /// Adds `fields.cid` to the events whose CID the engine stores but does
+    /// not log: a task's input (`tasks(id).cid`), a solution's output
+    /// (`solutions(id).cid`) and a model's template (`models(id).cid`), each
+    /// read as of the event's block, so that search finds them by CID.
+    async fn add_cids(&self, rows: &mut [EventRow]) -> Result<(), FollowError> {
+        use alloy_sol_types::SolCall;
+        use dml_primitives::IEngine;
+        let wanted: Vec<(usize, Vec<u8>, u64)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| row.source == Source::Engine)
+            .filter_map(|(i, row)| {
+                let e = &row.event;
+                let call = match (e.name.as_str(), e.task, e.model) {
+                    ("TaskSubmitted", Some(task), _) => IEngine::tasksCall { taskid: task }.abi_encode(),
+                    ("SolutionSubmitted", Some(task), _) => IEngine::solutionsCall { taskid: task }.abi_encode(),
+                    ("ModelRegistered", _, Some(model)) => IEngine::modelsCall { model }.abi_encode(),
+                    _ => return None,
+                };
+                Some((i, call, row.block_number))
+            })
+            .collect();
+        let engine = self.config.engine;
+        let outputs: Vec<(usize, alloy_primitives::Bytes)> = stream::iter(wanted)
+            .map(|(i, call, block)| async move {
+                let request = alloy_rpc_types_eth::TransactionRequest::default().to(engine).input(call.into());
+                let output = self.provider.call(request).block(block.into()).await.map_err(rpc)?;
+                Ok::<_, FollowError>((i, output))
+            })
+            .buffered(16)
+            .try_collect()
+            .await?;
+        for (i, output) in outputs {
+            let event = &mut rows[i].event;
+            let cid = match event.name.as_str() {
+                "TaskSubmitted" => IEngine::tasksCall::abi_decode_returns(&output).map(|t| t.cid),
+                "SolutionSubmitted" => IEngine::solutionsCall::abi_decode_returns(&output).map(|s| s.cid),
+                _ => IEngine::modelsCall::abi_decode_returns(&output).map(|m| m.cid),
+            }
+            .map_err(|e| FollowError::Rpc(format!("decoding the CID of {}: {e}", event.name)))?;
+            if let (false, Some(fields)) = (cid.is_empty(), event.fields.as_object_mut()) {
+                fields.insert("cid".into(), serde_json::Value::String(crate::events::cid_string(&cid)));
+            }
+        }
+        Ok(())
     }
 }
 

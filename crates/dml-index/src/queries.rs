@@ -478,5 +478,28 @@ pub fn search(store: &Store, query: &str) -> Result<Vec<Value>, StoreError> {
             hits.push(json!({ "kind": "address", "id": q }));
         }
     }
+    // A CID: base58btc as `ipfs add` prints it (case matters here).
+    let cid = query.trim();
+    if cid.starts_with("Qm") && cid.len() == 46 {
+        let mut statement = store.conn().prepare_cached(
+            "SELECT name, task, model FROM events WHERE json_extract(fields, '$.cid') = ?1
+             ORDER BY block_number, log_index",
+        )?;
+        let rows = statement.query_map([cid], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+        })?;
+        for row in rows {
+            let (name, task, model) = row?;
+            let hit = match (name.as_str(), task, model) {
+                ("TaskSubmitted", Some(task), _) => json!({ "kind": "task", "id": task, "cid": "input" }),
+                ("SolutionSubmitted", Some(task), _) => json!({ "kind": "task", "id": task, "cid": "output" }),
+                ("ModelRegistered", _, Some(model)) => json!({ "kind": "model", "id": model, "cid": "template" }),
+                _ => continue,
+            };
+            if !hits.contains(&hit) {
+                hits.push(hit);
+            }
+        }
+    }
     Ok(hits)
 }

@@ -69,6 +69,10 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX events_name ON events (name, block_number, log_index);
      CREATE INDEX events_proposal ON events (proposal);
      CREATE INDEX events_tx ON events (tx_hash);",
+    // 2: CIDs (a task's input, a solution's output, a model's template),
+    // read from the engine's storage into `fields.cid`, found by search.
+    "CREATE INDEX events_cid ON events (json_extract(fields, '$.cid'))
+         WHERE json_extract(fields, '$.cid') IS NOT NULL;",
 ];
 
 /// One block header as stored.

@@ -231,6 +231,21 @@ async fn the_api_shows_what_the_chain_says() {
         let (_, hits) = get(&index, &format!("/api/v1/search?q={query}")).await;
         assert!(hits.as_array().unwrap().iter().any(|h| h["kind"] == kind), "{query}: {hits}");
     }
+    // And by CID: a solution's output, a task's input and a model's
+    // template, as the engine stores them (CIDv0, base58btc).
+    let model_cid = reader.view(engine, IEngine::modelsCall { model }).await.cid;
+    let base58 = |bytes: &[u8]| dml_index::events::cid_string(bytes);
+    for (cid, kind, id, which) in [
+        (base58(&solution.cid), "task", hex(claimed), "output"),
+        (base58(&on_chain.cid), "task", hex(claimed), "input"),
+        (base58(&model_cid), "model", hex(model), "template"),
+    ] {
+        assert!(cid.starts_with("Qm") && cid.len() == 46, "{cid}");
+        let (_, hits) = get(&index, &format!("/api/v1/search?q={cid}")).await;
+        assert!(hits.as_array().unwrap().contains(&json!({ "kind": kind, "id": id, "cid": which })), "{cid}: {hits}");
+    }
+    let (_, none) = get(&index, "/api/v1/search?q=QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG").await;
+    assert_eq!(none, json!([]), "an unknown CID finds nothing");
 
     // Pages: two, then one, no overlap, no cursor at the end.
     let (_, first) = get(&index, "/api/v1/tasks?limit=2").await;
