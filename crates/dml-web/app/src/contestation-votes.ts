@@ -5,7 +5,7 @@ import { type Address, type Hex } from "viem";
 import { engineAbi } from "./abi";
 import type { Ctx } from "./context";
 import { el, shortHex } from "./format";
-import type { IndexedContestation, IndexedPage } from "./indexer-types";
+import type { ContestationSummary, Page } from "./indexer-types";
 import { actionButton, card, countdown, KeyedList, type Section } from "./ui";
 import { wallet } from "./wallet";
 
@@ -30,7 +30,7 @@ export function canVoteReason(code: bigint): string {
 }
 
 interface OpenContestation {
-  item: IndexedContestation;
+  item: ContestationSummary;
   canVote: bigint | null;
   closesAt: number;
 }
@@ -94,7 +94,7 @@ export function contestationSection(ctx: Ctx, account: Address | null, afterWrit
   );
   const refresh = async () => {
     const [page, period] = await Promise.all([
-      ctx.api<IndexedPage<IndexedContestation>>("/api/v1/contestations?limit=100"),
+      ctx.api<Page<ContestationSummary>>("/api/v1/contestations?limit=100"),
       ctx.client.readContract({ address: engine, abi: engineAbi, functionName: "minContestationVotePeriodTime" }),
     ]);
     const open = page.items.filter((c) => c.outcome === null);

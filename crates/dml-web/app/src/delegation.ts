@@ -5,7 +5,7 @@ import { getAddress, type Address } from "viem";
 import { engineAbi } from "./abi";
 import type { Ctx } from "./context";
 import { el, formatDml, shortHex } from "./format";
-import type { IndexedSolver } from "./indexer-types";
+import type { SolverSummary } from "./indexer-types";
 import { actionButton, card, countdown, formatPercent, KeyedList, parseDmlInput, setField, type Section } from "./ui";
 import { wallet } from "./wallet";
 
@@ -34,7 +34,7 @@ export function delegationSection(ctx: Ctx, account: Address | null, afterWrite:
   );
 
   const refresh = async () => {
-    const solvers = await ctx.api<IndexedSolver[]>("/api/v1/solvers");
+    const solvers = await ctx.api<SolverSummary[]>("/api/v1/solvers");
     const read = ctx.client.readContract;
     const views = await Promise.all(
       solvers.map(async (s): Promise<PoolView> => {

@@ -5,7 +5,7 @@ import type { Address, Hex } from "viem";
 import { engineAbi } from "./abi";
 import type { Ctx } from "./context";
 import { cidFromBytes } from "./format";
-import type { IndexedModel } from "./indexer-types";
+import type { ModelSummary } from "./indexer-types";
 import { parseTemplate, type ModelTemplate } from "./template";
 
 /** A registered model with its on-chain terms and its template. */
@@ -59,7 +59,7 @@ export async function loadModel(ctx: Ctx, id: Hex): Promise<ModelInfo> {
  * left out and their errors returned beside the list.
  */
 export async function loadModels(ctx: Ctx): Promise<{ models: ModelInfo[]; errors: unknown[] }> {
-  const listed = await ctx.api<IndexedModel[]>("/api/v1/models");
+  const listed = await ctx.api<ModelSummary[]>("/api/v1/models");
   const results = await Promise.allSettled(listed.map((m) => loadModel(ctx, m.id as Hex)));
   const models: ModelInfo[] = [];
   const errors: unknown[] = [];

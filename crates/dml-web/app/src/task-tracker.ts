@@ -7,7 +7,7 @@ import { engineAbi } from "./abi";
 import { isNotFound } from "./api";
 import type { Ctx } from "./context";
 import { cidFromBytes, el, formatDml, shortHex, timeAgo } from "./format";
-import type { IndexedContestation, IndexedEvent, IndexedPage, IndexedTask } from "./indexer-types";
+import type { ContestationSummary, IndexedEvent, Page, TaskDetail } from "./indexer-types";
 import { outputFileName, renderOutput, type RenderedOutput } from "./output";
 import { builtinName, type ModelTemplate } from "./template";
 import { countdown, errorLine, poll } from "./ui";
@@ -73,7 +73,7 @@ async function findCommitmentBlock(ctx: Ctx, solver: Address, taskId: Hex, cid: 
   if (onChain !== 0n) return onChain;
   let before = "";
   for (let page = 0; page < COMMITMENT_PAGES; page++) {
-    const events = await ctx.api<IndexedPage<IndexedEvent>>(`/api/v1/addresses/${solver.toLowerCase()}/events?limit=200${before}`);
+    const events = await ctx.api<Page<IndexedEvent>>(`/api/v1/addresses/${solver.toLowerCase()}/events?limit=200${before}`);
     const found = events.items.find((e) => e.name === "SignalCommitment" && String(e.fields.commitment).toLowerCase() === hash.toLowerCase());
     if (found) return BigInt(found.blockNumber);
     const oldest = events.items[events.items.length - 1];
@@ -177,7 +177,7 @@ export function trackTask(root: HTMLElement, ctx: Ctx, tracked: TrackedTask): ()
       ctx.client.readContract({ address: engine, abi: engineAbi, functionName: "solutions", args: [taskId] }),
       ctx.client.readContract({ address: engine, abi: engineAbi, functionName: "contestations", args: [taskId] }),
     ]);
-    const indexed = await ctx.api<IndexedTask>(`/api/v1/tasks/${taskId}`).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+    const indexed = await ctx.api<TaskDetail>(`/api/v1/tasks/${taskId}`).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
     const events = indexed?.timeline;
 
     const [, fee, owner, blocktime] = task;
@@ -216,7 +216,7 @@ export function trackTask(root: HTMLElement, ctx: Ctx, tracked: TrackedTask): ()
     }
 
     if (contested) {
-      const votes = await ctx.api<IndexedContestation>(`/api/v1/contestations/${taskId}`).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+      const votes = await ctx.api<ContestationSummary>(`/api/v1/contestations/${taskId}`).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
       for (const step of ["contested", "voting", "outcome"] as Step[]) steps.get(step)!.li.hidden = false;
       steps.get("claimable")!.li.hidden = true;
       // A contested solution is paid (if at all) only after the vote: claimed moves to the end.

@@ -8,7 +8,7 @@ import { readAccount, readValidator } from "./chain";
 import { eventCells } from "./events";
 import { Lifetime, type Cleanup } from "./life";
 import { indexerPages, taskCells, taskHeaders } from "./lists";
-import type { IndexedEvent, TaskSummary } from "./types";
+import type { IndexedEvent, TaskSummary } from "../indexer-types";
 import { addressLink, dml, facts, field, isZero, markLoaded, note, pageRoot, pager, parseAddress, section } from "./ui";
 
 const ADDRESS_POLL_MS = 5000;

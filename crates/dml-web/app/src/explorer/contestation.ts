@@ -7,7 +7,7 @@ import type { Ctx } from "../context";
 import { el, formatCountdown, type Child } from "../format";
 import { readContestation, readParam, readSolution, readVoters, type ChainContestation } from "./chain";
 import { Lifetime, type Cleanup } from "./life";
-import type { ContestationSummary } from "./types";
+import type { ContestationSummary } from "../indexer-types";
 import { addressLink, dml, facts, field, isNotIndexed, isZero, markLoaded, note, pageRoot, parseId, section, table, taskLink, when } from "./ui";
 
 const CONTESTATION_POLL_MS = 3000;

@@ -5,7 +5,7 @@
 import type { Ctx } from "../context";
 import { el, type Child } from "../format";
 import { modelLink } from "./templates";
-import type { IndexedEvent } from "./types";
+import type { IndexedEvent } from "../indexer-types";
 import { party } from "./names";
 import { contestationLink, dml, isZero, taskLink, txHash, when } from "./ui";
 

@@ -5,7 +5,7 @@ import type { Ctx } from "../context";
 import { el } from "../format";
 import { eventItem, eventKey } from "./events";
 import type { Lifetime } from "./life";
-import type { IndexedEvent, Page } from "./types";
+import type { IndexedEvent, Page } from "../indexer-types";
 import { when } from "./ui";
 
 /** How often the feed asks the indexer for new events. */

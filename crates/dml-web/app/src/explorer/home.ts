@@ -8,7 +8,7 @@ import { liveFeed } from "./feed";
 import { Lifetime, type Cleanup } from "./life";
 import { emissionChart, solverStakes, stakeChart, tasksChart, type SolverStake } from "./network-charts";
 import { searchBox } from "./search";
-import type { NetworkStats } from "./types";
+import type { NetworkStats } from "../indexer-types";
 import { markLoaded, pageRoot, roundedDml, section } from "./ui";
 
 const STATS_POLL_MS = 5000;

@@ -8,7 +8,7 @@ import { el, formatSpan, shortHex, type Child } from "../format";
 import { readModel, readValidator } from "./chain";
 import { Lifetime, type Cleanup } from "./life";
 import { modelLink, templateOfModel } from "./templates";
-import type { ModelSummary, Page, SolverSummary, TaskSummary } from "./types";
+import type { ModelSummary, Page, SolverSummary, TaskSummary } from "../indexer-types";
 import { addressLink, dml, markLoaded, note, pageRoot, pager, statusBadge, taskLink, when } from "./ui";
 
 /** Rows per page. */

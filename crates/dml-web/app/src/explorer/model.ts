@@ -8,7 +8,7 @@ import { readModel } from "./chain";
 import { Lifetime, type Cleanup } from "./life";
 import { indexerPages, rateText, taskCells, taskHeaders } from "./lists";
 import { templateByCid, type Template } from "./templates";
-import type { ModelSummary, TaskSummary } from "./types";
+import type { ModelSummary, TaskSummary } from "../indexer-types";
 import { addressLink, cidLink, dml, facts, field, isNotIndexed, markLoaded, note, pageRoot, pager, parseId, section, table } from "./ui";
 
 /** The template's input schema as a table: property, type, default, description. */

@@ -6,7 +6,7 @@ import type { Ctx } from "../context";
 import { formatDml, shortHex } from "../format";
 import { readStartTime, readTarget, readValidator } from "./chain";
 import { barChart, compactNumber, lineChart, timeLabel, weiToFloat } from "./charts";
-import type { EmissionPoint, Page, SolverSummary, TaskSummary } from "./types";
+import type { EmissionPoint, Page, SolverSummary, TaskSummary } from "../indexer-types";
 
 /** How many points of the target curve are read from the engine. */
 const TARGET_POINTS = 24;

@@ -6,7 +6,7 @@ import { parseEventLogs, type Hex } from "viem";
 import { engineAbi } from "../abi";
 import type { Ctx } from "../context";
 import { el, shortHex } from "../format";
-import type { SearchHit } from "./types";
+import type { SearchHit } from "../indexer-types";
 
 const KIND_LABEL: Record<string, string> = {
   task: "Task",

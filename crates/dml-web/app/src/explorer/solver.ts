@@ -8,7 +8,7 @@ import { readSolverStake, readValidator } from "./chain";
 import { eventCells } from "./events";
 import { Lifetime, type Cleanup } from "./life";
 import { indexerPages } from "./lists";
-import type { IndexedEvent, SolverSummary } from "./types";
+import type { IndexedEvent, SolverSummary } from "../indexer-types";
 import { dml, facts, field, markLoaded, note, pageRoot, pager, parseAddress, section, when } from "./ui";
 
 const SOLVER_POLL_MS = 5000;

@@ -12,7 +12,7 @@ import { Lifetime, type Cleanup } from "./life";
 import { renderOutput } from "./output";
 import { findSubmission, loadTaskInput } from "./task-input";
 import { modelLink, templateOfModel } from "./templates";
-import type { TaskDetail, TaskStatus } from "./types";
+import type { TaskDetail, TaskStatus } from "../indexer-types";
 import {
   addressLink,
   cidLink,
