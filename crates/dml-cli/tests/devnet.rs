@@ -418,7 +418,7 @@ fn the_commands_the_banner_suggests_work_as_printed() {
     let ports = [free_port(), free_port(), free_port()].map(|port| port.to_string());
     let args = ["devnet", "--solvers", "1", "--rpc-port", &ports[0], "--api-port", &ports[1]]
         .into_iter()
-        .chain(["--gateway-port", &ports[2], "--metrics-port", "0", "--indexer-port", "0"])
+        .chain(["--gateway-port", &ports[2], "--metrics-port", "0", "--indexer-port", "0", "--app-port", "0"])
         .map(String::from)
         .collect::<Vec<_>>();
     let (mut proc, stdout) = spawn_devnet(dir.path(), &args);

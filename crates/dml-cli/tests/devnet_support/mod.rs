@@ -110,6 +110,8 @@ impl Devnet {
             "0".into(),
             "--indexer-port".into(),
             "0".into(),
+            "--app-port".into(),
+            "0".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let (proc, stdout) = spawn_devnet(dir.path(), &args);
