@@ -684,6 +684,39 @@ async function wallet() {
     await page.waitForFunction(() => !document.querySelector('button[data-testid="submit-task"]').disabled, null, { timeout: 10_000 }).catch(() => fail("submit-task stays disabled after the rejection"));
     return { error, rejectedMethod: rejected[0].method };
   });
+  // A fee above the account's balance: refused in words before the wallet is asked.
+  await step("not-enough-dml", async () => {
+    await fillTask("textgenrnn", text, "100000000");
+    const before = walletLog.length;
+    await page.click('button[data-testid="submit-task"]');
+    const error = await expectError(/Not enough DML/, "a fee of 100,000,000 DML");
+    await sleep(1000);
+    const asked = walletLog.slice(before).filter((r) => r.method === "eth_sendTransaction" || r.method.startsWith("eth_sign"));
+    check(asked.length === 0, `a fee above the balance still asked the wallet: ${JSON.stringify(asked.map((r) => r.method))}`);
+    check(!(await page.$('[data-testid="task-id"]')), "a [data-testid=task-id] appeared for a fee above the balance");
+    return { error };
+  });
+  // The node down: every request to the RPC fails as a refused connection
+  // (the page's own reads and the wallet's), and the page says so; once it
+  // is back, the next submission goes through (the "submit" step).
+  await step("node-down", async () => {
+    await fillTask("textgenrnn", text, opts.fee ?? "0.01");
+    const rpcOrigin = originOf(devnet.rpc_url);
+    const down = (url) => url.origin === rpcOrigin;
+    await page.route(down, (route) => route.abort("connectionrefused"));
+    try {
+      const before = walletLog.length;
+      await page.click('button[data-testid="submit-task"]');
+      const error = await expectError(/does not answer/, "the node down");
+      check(error.includes(rpcOrigin), `the node-down sentence does not name the node ${rpcOrigin}: ${JSON.stringify(error)}`);
+      const sent = walletLog.slice(before).filter((r) => r.method === "eth_sendTransaction" && r.forwarded);
+      check(sent.length === 0, `a transaction reached the node while it was down: ${JSON.stringify(sent.map(txSummary))}`);
+      return { error };
+    } finally {
+      await page.unroute(down);
+      await page.waitForFunction(() => !document.querySelector('button[data-testid="submit-task"]').disabled, null, { timeout: 15_000 }).catch(() => fail("submit-task stays disabled after the node came back"));
+    }
+  });
   const submitted = await step("submit", async () => {
     const before = walletLog.length;
     const s = await submit({ double: true });
