@@ -274,12 +274,16 @@ impl Follower {
 
     /// Adds `fields.cid` to the events whose CID the engine stores but does
     /// not log: a task's input (`tasks(id).cid`), a solution's output
-    /// (`solutions(id).cid`) and a model's template (`models(id).cid`), each
-    /// read as of the event's block, so that search finds them by CID.
+    /// (`solutions(id).cid`) and a model's template (`models(id).cid`), so
+    /// that search finds them by CID. They are read at the chain's head, not
+    /// at the event's block: the engine never changes them once written, a
+    /// full (non-archive) node keeps no state of old blocks, and the dev
+    /// chain answers for an old block by undoing every later one. A task
+    /// retracted before it is indexed has no CID left to read, and gets none.
     async fn add_cids(&self, rows: &mut [EventRow]) -> Result<(), FollowError> {
         use alloy_sol_types::SolCall;
         use dml_primitives::IEngine;
-        let wanted: Vec<(usize, Vec<u8>, u64)> = rows
+        let wanted: Vec<(usize, Vec<u8>)> = rows
             .iter()
             .enumerate()
             .filter(|(_, row)| row.source == Source::Engine)
@@ -291,14 +295,14 @@ impl Follower {
                     ("ModelRegistered", _, Some(model)) => IEngine::modelsCall { model }.abi_encode(),
                     _ => return None,
                 };
-                Some((i, call, row.block_number))
+                Some((i, call))
             })
             .collect();
         let engine = self.config.engine;
         let outputs: Vec<(usize, alloy_primitives::Bytes)> = stream::iter(wanted)
-            .map(|(i, call, block)| async move {
+            .map(|(i, call)| async move {
                 let request = alloy_rpc_types_eth::TransactionRequest::default().to(engine).input(call.into());
-                let output = self.provider.call(request).block(block.into()).await.map_err(rpc)?;
+                let output = self.provider.call(request).await.map_err(rpc)?;
                 Ok::<_, FollowError>((i, output))
             })
             .buffered(16)
